@@ -1,0 +1,1 @@
+"""OpenHotline: an internet hotline against child sexual abuse material, end to end."""

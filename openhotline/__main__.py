@@ -1,0 +1,3 @@
+from openhotline.cli import main
+
+main()

@@ -1,0 +1,24 @@
+"""The one door to staff pages: signed in, second factor verified, a staff role."""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+View = Callable[..., HttpResponse]
+
+
+def staff_required(view: View) -> View:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated or not user.is_verified():  # type: ignore[union-attr]
+            return redirect_to_login(request.get_full_path())
+        if not getattr(user, "is_hotline_staff", False):
+            raise PermissionDenied("Hotline staff only.")
+        return view(request, *args, **kwargs)
+
+    return wrapper

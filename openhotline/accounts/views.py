@@ -1,0 +1,60 @@
+"""Staff sign-in: password and TOTP in one step; failures of either count towards lockout."""
+
+from django.conf import settings
+from django.contrib.auth import authenticate, login, logout, user_logged_in  # noqa: F401
+from django.contrib.auth.signals import user_login_failed
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render, resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
+from django_otp import match_token
+
+from openhotline.accounts.forms import SignInForm
+from openhotline.accounts.models import User
+from openhotline.audit.services import record
+
+
+@never_cache
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def sign_in(request: HttpRequest) -> HttpResponse:
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    form = SignInForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        username = form.cleaned_data["username"]
+        user = authenticate(request, username=username, password=form.cleaned_data["password"])
+        if getattr(request, "axes_locked_out", False):
+            # AxesMiddleware turns this into the lockout page.
+            return HttpResponse(status=429)
+        device = match_token(user, form.cleaned_data["otp_token"]) if user else None
+        if isinstance(user, User) and device is not None:
+            login(request, user)
+            otp_login(request, device)
+            record("auth.signed_in", actor=user, obj=user)
+            if not url_has_allowed_host_and_scheme(
+                next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+            ):
+                next_url = resolve_url(settings.LOGIN_REDIRECT_URL)
+            return HttpResponseRedirect(next_url)
+        if user is not None:
+            # Right password, wrong code: count it as a failure, as axes would a password.
+            user_login_failed.send(
+                sender=__name__, credentials={"username": username}, request=request
+            )
+            if getattr(request, "axes_locked_out", False):
+                return HttpResponse(status=429)
+        record("auth.sign_in_failed", actor=None, obj=None, data={"username": username})
+        form.add_error(None, _("The user name, password or code is not right."))
+    return render(request, "accounts/sign_in.html", {"form": form, "next": next_url})
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        record("auth.signed_out", actor=request.user, obj=request.user)
+    logout(request)
+    return HttpResponseRedirect(resolve_url("accounts:login"))

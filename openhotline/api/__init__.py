@@ -1,0 +1,1 @@
+"""Shared REST plumbing: size-limited JSON, errors, throttles."""

@@ -1,0 +1,46 @@
+import io
+from typing import Any
+
+from django.conf import settings
+from rest_framework import exceptions, pagination, parsers, throttling
+from rest_framework.request import Request
+
+from openhotline.intake.throttle import seconds_until_allowed
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = 413
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
+
+
+class LimitedJSONParser(parsers.JSONParser):
+    """JSON, read no further than DATA_UPLOAD_MAX_MEMORY_SIZE: a huge body costs nothing."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        body = stream.read(limit + 1) if stream is not None else b""
+        if len(body) > limit:
+            raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+        return super().parse(io.BytesIO(body), media_type, parser_context)
+
+
+class ReportThrottle(throttling.BaseThrottle):
+    """Shares its budget with the web form; keyed by a rotating digest, never the address."""
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        if request.method != "POST":
+            return True
+        self._wait = seconds_until_allowed(request._request, "report", settings.REPORT_RATE)
+        return self._wait == 0
+
+    def wait(self) -> float | None:
+        return float(getattr(self, "_wait", 0)) or None
+
+
+class NewestReportFirst(pagination.CursorPagination):
+    ordering = ("-created_at", "-id")
+
+
+class NewestActivityFirst(pagination.CursorPagination):
+    ordering = ("-last_reported_at", "-id")

@@ -1,0 +1,86 @@
+"""`/api/v1/cases`: hotline staff read cases, filtered."""
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import generics, serializers
+
+from openhotline.api.plumbing import NewestActivityFirst
+from openhotline.cases.models import Case, CaseKind, CaseState, CaseTransition
+
+
+class TransitionSerializer(serializers.ModelSerializer[CaseTransition]):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = CaseTransition
+        fields = ["from_state", "to_state", "actor", "at", "reason"]
+
+
+class CaseSerializer(serializers.ModelSerializer[Case]):
+    channel = serializers.CharField(source="latest_report.channel", default=None)
+    portal = serializers.CharField(source="latest_report.portal.slug", default=None)
+
+    class Meta:
+        model = Case
+        fields = [
+            "id", "kind", "url", "host", "state", "report_count", "created_at",
+            "last_reported_at", "channel", "portal",
+        ]  # fmt: skip
+
+
+class CaseDetailSerializer(CaseSerializer):
+    transitions = TransitionSerializer(many=True, read_only=True)
+    reports = serializers.SerializerMethodField()
+
+    class Meta(CaseSerializer.Meta):
+        fields = [*CaseSerializer.Meta.fields, "transitions", "reports"]
+
+    def get_reports(self, case: Case) -> list[str]:
+        return [item.report.reference for item in case.report_items.select_related("report")]
+
+
+def filtered_cases(params: Any) -> QuerySet[Case]:
+    """Cases for the inbox and the API, filtered by the query parameters both accept."""
+    queryset = Case.objects.select_related("latest_report__portal")
+    if params.get("state") in CaseState.values:
+        queryset = queryset.filter(state=params["state"])
+    if params.get("kind") in CaseKind.values:
+        queryset = queryset.filter(kind=params["kind"])
+    if params.get("channel"):
+        queryset = queryset.filter(latest_report__channel=params["channel"])
+    if params.get("portal"):
+        queryset = queryset.filter(latest_report__portal__slug=params["portal"])
+    if params.get("host"):
+        queryset = queryset.filter(host=params["host"].strip().lower())
+    if params.get("q"):
+        queryset = queryset.filter(url__icontains=params["q"].strip()[:200])
+    return queryset
+
+
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[
+            OpenApiParameter("state", enum=CaseState.values),
+            OpenApiParameter("kind", enum=CaseKind.values),
+            OpenApiParameter("channel", str),
+            OpenApiParameter("portal", str),
+            OpenApiParameter("host", str),
+            OpenApiParameter("q", str, description="Part of the URL"),
+        ]
+    )
+)
+class CaseListView(generics.ListAPIView[Case]):
+    serializer_class = CaseSerializer
+    pagination_class = NewestActivityFirst
+
+    def get_queryset(self) -> QuerySet[Case]:
+        return filtered_cases(self.request.query_params)
+
+
+class CaseDetailView(generics.RetrieveAPIView[Case]):
+    serializer_class = CaseDetailSerializer
+    queryset = Case.objects.select_related("latest_report__portal").prefetch_related(
+        "transitions__actor"
+    )

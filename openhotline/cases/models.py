@@ -1,0 +1,61 @@
+"""A case is the unit of work: one reported URL (normalised), or one non-URL report."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class CaseKind(models.TextChoices):
+    URL = "url", _("Web address")
+    OTHER = "other", _("Other (no web address)")
+
+
+class CaseState(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    # Later issues add capture, assessment and action states.
+
+
+class Case(models.Model):
+    kind = models.CharField(max_length=10, choices=CaseKind.choices)
+    # Normalised (see openhotline.urlnorm); unique, so reports of one address meet here.
+    url = models.CharField(max_length=2048, null=True, blank=True, unique=True)
+    host = models.CharField(max_length=255, blank=True, db_index=True)
+    state = models.CharField(
+        max_length=20, choices=CaseState.choices, default=CaseState.RECEIVED, db_index=True
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    last_reported_at = models.DateTimeField(default=timezone.now)
+    report_count = models.PositiveIntegerField(default=0)
+    latest_report = models.ForeignKey(
+        "intake.Report", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        indexes = [
+            # The inbox: newest report first, keyset-paginated on (time, id).
+            models.Index(fields=["-last_reported_at", "-id"], name="case_inbox_idx"),
+            models.Index(fields=["state", "-last_reported_at", "-id"], name="case_inbox_state_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.url or f"case {self.pk} ({self.get_kind_display()})"
+
+
+class CaseTransition(models.Model):
+    """Every change of a case's state is a row: who, when, from, to, why."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="transitions")
+    from_state = models.CharField(max_length=20, choices=CaseState.choices, blank=True)
+    to_state = models.CharField(max_length=20, choices=CaseState.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+    )
+    at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.from_state or '∅'} → {self.to_state}"

@@ -1,0 +1,63 @@
+"""Opening cases and moving them between states. Callers hold a transaction."""
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from openhotline.audit.services import record
+from openhotline.cases.models import Case, CaseKind, CaseState, CaseTransition
+from openhotline.urlnorm import host_of
+
+
+def attach_report_to_url(normalised_url: str, report: Any) -> tuple[Case, bool]:
+    """The case for this URL, opened if new, with the report counted on it."""
+    now = timezone.now()
+    case, created = Case.objects.get_or_create(
+        url=normalised_url,
+        defaults={"kind": CaseKind.URL, "host": host_of(normalised_url), "created_at": now},
+    )
+    _count_report(case, report, now)
+    if created:
+        _opened(case)
+    return case, created
+
+
+def open_other_case(report: Any) -> Case:
+    """A report with no URL (an app, a newsgroup…) is a case of its own."""
+    now = timezone.now()
+    case = Case.objects.create(kind=CaseKind.OTHER, created_at=now)
+    _count_report(case, report, now)
+    _opened(case)
+    return case
+
+
+def _count_report(case: Case, report: Any, now: Any) -> None:
+    Case.objects.filter(pk=case.pk).update(
+        report_count=F("report_count") + 1, last_reported_at=now, latest_report=report
+    )
+
+
+def _opened(case: Case) -> None:
+    CaseTransition.objects.create(
+        case=case, from_state="", to_state=CaseState.RECEIVED, reason="reported"
+    )
+
+
+def transition(case: Case, to_state: CaseState, *, actor: Any, reason: str = "") -> None:
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        from_state = locked.state
+        locked.state = to_state
+        locked.save(update_fields=["state"])
+        CaseTransition.objects.create(
+            case=locked, from_state=from_state, to_state=to_state, actor=actor, reason=reason
+        )
+        record(
+            "case.transition",
+            actor=actor,
+            obj=locked,
+            data={"from": from_state, "to": str(to_state), "reason": reason},
+        )
+    case.state = to_state

@@ -1,0 +1,74 @@
+"""Staff pages for cases: the inbox (htmx-filtered, keyset-paginated) and a case."""
+
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from openhotline.accounts.access import staff_required
+from openhotline.cases.api import filtered_cases
+from openhotline.cases.models import Case, CaseKind, CaseState
+from openhotline.intake.models import Channel, Portal
+
+PAGE_SIZE = 50
+
+
+@require_GET
+@staff_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    cases = filtered_cases(request.GET).order_by("-last_reported_at", "-id")
+    page, next_cursor = _page(cases, request.GET.get("before", ""))
+    context = {
+        "cases": page,
+        "next_cursor": next_cursor,
+        "filters": request.GET,
+        "query": _query_without_cursor(request),
+        "states": CaseState.choices,
+        "kinds": CaseKind.choices,
+        "channels": Channel.choices,
+        "portals": Portal.objects.order_by("name"),
+    }
+    if request.htmx:  # type: ignore[attr-defined]
+        template = "cases/_inbox_more.html" if "before" in request.GET else "cases/_inbox_rows.html"
+        return render(request, template, context)
+    return render(request, "cases/inbox.html", context)
+
+
+def _page(cases: QuerySet[Case], cursor: str) -> tuple[list[Case], str]:
+    """One page after the keyset cursor `<iso time>_<id>`: fast however deep."""
+    if cursor:
+        stamp, _, raw_id = cursor.rpartition("_")
+        try:
+            when, last_id = datetime.fromisoformat(stamp), int(raw_id)
+        except ValueError:
+            when, last_id = None, 0
+        if when is not None:
+            cases = cases.filter(
+                Q(last_reported_at__lt=when) | Q(last_reported_at=when, id__lt=last_id)
+            )
+    page = list(cases[: PAGE_SIZE + 1])
+    if len(page) <= PAGE_SIZE:
+        return page, ""
+    last = page[PAGE_SIZE - 1]
+    return page[:PAGE_SIZE], f"{last.last_reported_at.isoformat()}_{last.pk}"
+
+
+def _query_without_cursor(request: HttpRequest) -> str:
+    params = request.GET.copy()
+    params.pop("before", None)
+    return params.urlencode()
+
+
+@require_GET
+@staff_required
+def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = get_object_or_404(Case.objects.select_related("latest_report__portal"), pk=case_id)
+    items = case.report_items.select_related("report__portal").order_by("-report__created_at")
+    transitions = case.transitions.select_related("actor")
+    return render(
+        request,
+        "cases/case.html",
+        {"case": case, "items": items, "transitions": transitions},
+    )

@@ -1,0 +1,1 @@
+"""Cross-cutting pieces: system checks, crypto for small secrets, client addresses, CLI."""

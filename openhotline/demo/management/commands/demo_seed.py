@@ -1,0 +1,26 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from openhotline.demo.seed import seed_portals, seed_reports, seed_staff
+
+
+class Command(BaseCommand):
+    help = "Seed the demo hotline: portals, staff (printed credentials) and demo reports."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--report-url", action="append", default=[], dest="urls")
+
+    def handle(self, *args: Any, urls: list[str], **options: Any) -> None:
+        portals = seed_portals()
+        accounts = seed_staff()
+        reports = seed_reports(urls)
+        self.stdout.write(f"portals: {', '.join(p.slug for p in portals)}")
+        self.stdout.write(f"demo reports added: {reports}")
+        self.stdout.write("demo staff (sign in with the password and a code from the secret):")
+        for account in accounts:
+            self.stdout.write(
+                f"  {account.username:<14} {account.role:<16} password {account.password}"
+                f"   totp secret {account.totp_secret_b32}"
+            )
+        self.stdout.write("  current codes: `openhotline demo-totp USERNAME`")

@@ -1,0 +1,119 @@
+"""Demo data: portals, staff accounts and a few reports of simnet addresses. Idempotent."""
+
+import secrets
+from dataclasses import dataclass
+
+from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from openhotline.accounts.models import Organisation, OrganisationKind, Role, User
+from openhotline.intake.models import Channel, Portal
+from openhotline.intake.services import accept_report
+from openhotline.intake.validation import check_report
+
+PORTALS = [
+    {
+        "slug": "zambia",
+        "name": "Zambia reporting portal",
+        "country": "ZM",
+        "languages": ["en"],
+        "welcome_text": {"en": "Report child sexual abuse material found online, anonymously."},
+    },
+    {
+        "slug": "senegal",
+        "name": "Portail de signalement du Sénégal",
+        "country": "SN",
+        "languages": ["fr", "en"],
+        "welcome_text": {
+            "fr": "Signalez anonymement des contenus d'abus sexuels sur enfants trouvés en ligne.",
+            "en": "Report child sexual abuse material found online, anonymously.",
+        },
+    },
+    {
+        "slug": "mauritius",
+        "name": "Mauritius reporting portal",
+        "country": "MU",
+        "languages": ["en", "fr"],
+        "welcome_text": {
+            "en": "Report child sexual abuse material found online, anonymously.",
+            "fr": "Signalez anonymement des contenus d'abus sexuels sur enfants trouvés en ligne.",
+        },
+    },
+]
+
+STAFF = [
+    ("demo-analyst", Role.ANALYST),
+    ("demo-qa", Role.QA_REVIEWER),
+    ("demo-manager", Role.MANAGER),
+    ("demo-admin", Role.ADMINISTRATOR),
+    ("demo-police", Role.POLICE_LIAISON),
+]
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    role: str
+    password: str
+    totp_uri: str
+    totp_secret_b32: str
+
+
+def seed_portals() -> list[Portal]:
+    portals = []
+    for spec in PORTALS:
+        partner, _ = Organisation.objects.get_or_create(
+            name=f"{spec['country']} portal partner",
+            defaults={"kind": OrganisationKind.PORTAL_PARTNER, "country": spec["country"]},
+        )
+        portal, _ = Portal.objects.update_or_create(
+            slug=spec["slug"], defaults={**spec, "organisation": partner}
+        )
+        portals.append(portal)
+    return portals
+
+
+@transaction.atomic
+def seed_staff() -> list[DemoAccount]:
+    """Fresh passwords and TOTP secrets on every run; they are printed, never stored plain."""
+    import base64
+
+    accounts = []
+    for username, role in STAFF:
+        user, _ = User.objects.get_or_create(username=username)
+        password = secrets.token_urlsafe(12)
+        user.role = role
+        user.is_staff = user.is_superuser = role == Role.ADMINISTRATOR
+        user.set_password(password)
+        user.save()
+        TOTPDevice.objects.filter(user=user).delete()
+        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+        accounts.append(
+            DemoAccount(
+                username=username,
+                role=role.label,
+                password=password,
+                totp_uri=device.config_url,
+                totp_secret_b32=base64.b32encode(device.bin_key).decode(),
+            )
+        )
+    return accounts
+
+
+def seed_reports(simnet_urls: list[str]) -> int:
+    """A few reports of simnet pages, through each channel, once."""
+    from openhotline.intake.models import Report
+
+    if Report.objects.exists():
+        return 0
+    portal = Portal.objects.filter(slug="senegal").first()
+    batches = [
+        (simnet_urls[:2], "Seen in a forum thread.", Channel.WEB, None),
+        (simnet_urls[1:3], "Lien reçu par message.", Channel.PORTAL, portal),
+        (simnet_urls[3:4], "", Channel.API, None),
+        ([], "Shared in a chat app group called 'demo-group'.", Channel.WEB, None),
+    ]
+    for urls, description, channel, batch_portal in batches:
+        checked = check_report(urls, description, "")
+        accept_report(checked, channel=channel, portal=batch_portal, language="en")
+    return len(batches)

@@ -1,0 +1,298 @@
+"""OpenHotline settings: the only settings module, read from environment variables.
+
+Every variable is listed in README.md ("Configuration"). Bad values fail loudly at start-up
+(`openhotline.env.ConfigError`); missing secrets and risky combinations are reported by
+system checks (`openhotline.checks`).
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+from csp.constants import NONE, SELF
+from django.utils.translation import gettext_lazy as _
+
+from openhotline.env import (
+    database_from_url,
+    env_bool,
+    env_host_ports,
+    env_int,
+    env_list,
+    env_networks,
+    env_secret,
+    env_str,
+)
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+VAR_DIR = Path(env_str("OPENHOTLINE_VAR_DIR", str(PACKAGE_DIR.parent / "var"))).resolve()
+
+DEBUG = env_bool("OPENHOTLINE_DEBUG", False)
+
+# Missing secrets are reported by check openhotline.E001/E002 rather than crashing here,
+# so that `openhotline generate-secrets` and `--help` work on a fresh machine.
+SECRET_KEY = env_secret("OPENHOTLINE_SECRET_KEY") or "unset-" + "x" * 50
+SECRET_KEY_IS_SET = env_secret("OPENHOTLINE_SECRET_KEY") is not None
+MASTER_KEY = env_secret("OPENHOTLINE_MASTER_KEY")
+
+SITE_URL = env_str("OPENHOTLINE_SITE_URL", "http://localhost:8000").rstrip("/")
+ALLOWED_HOSTS = env_list("OPENHOTLINE_ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
+CSRF_TRUSTED_ORIGINS = env_list("OPENHOTLINE_CSRF_TRUSTED_ORIGINS", [SITE_URL])
+HOME_COUNTRY = env_str("OPENHOTLINE_HOME_COUNTRY", "GB").upper()
+HOTLINE_NAME = env_str("OPENHOTLINE_HOTLINE_NAME", "OpenHotline")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "csp",
+    "django_htmx",
+    "django_tasks_db",
+    "openhotline.accounts",
+    "openhotline.audit",
+    "openhotline.cases",
+    "openhotline.intake",
+    "openhotline.simnet",
+    "openhotline.core",
+    "openhotline.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes requires.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "openhotline.urls"
+WSGI_APPLICATION = "openhotline.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "openhotline.core.context_processors.hotline",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------
+DATABASE_URL = env_str("DATABASE_URL", "")
+if DATABASE_URL:
+    DATABASES = {
+        "default": database_from_url(
+            DATABASE_URL, conn_max_age=env_int("OPENHOTLINE_DB_CONN_MAX_AGE", 60, minimum=0)
+        )
+    }
+else:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": VAR_DIR / "openhotline.sqlite3",
+            "OPTIONS": {
+                # IMMEDIATE: a writing transaction takes the write lock at BEGIN, so two
+                # writers queue on the busy timeout instead of failing on lock upgrade.
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                # FULL: a report acknowledged with 201 survives a power cut, not just a crash.
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+                ),
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache (throttling counters) --------------------------------------------------------
+REDIS_URL = env_str("OPENHOTLINE_REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Background work ------------------------------------------------------------------
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
+
+# --- Accounts and sign-in -------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "cases:inbox"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("OPENHOTLINE_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("OPENHOTLINE_LOGIN_LOCKOUT_MINUTES", 60, minimum=1))
+# Lock an account name after repeated failures from anywhere, and an address after repeated
+# failures on any names. The address comes from our proxy-aware helper and stays in axes'
+# own tables (staff sign-in attempts only; reporters never sign in).
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "openhotline.core.client_address.client_address"
+AXES_VERBOSE = False
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+OTP_TOTP_ISSUER = HOTLINE_NAME
+
+SESSION_COOKIE_AGE = env_int("OPENHOTLINE_SESSION_HOURS", 10, minimum=1) * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_NAME = "__Host-ohl_session" if not DEBUG else "ohl_session"
+CSRF_COOKIE_NAME = "__Host-ohl_csrf" if not DEBUG else "ohl_csrf"
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+
+# --- HTTP security --------------------------------------------------------------------
+SECURE_SSL_REDIRECT = env_bool("OPENHOTLINE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("OPENHOTLINE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("OPENHOTLINE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("OPENHOTLINE_HSTS_PRELOAD", True)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# Status links carry a secret and case pages show reported URLs: never leak either.
+SECURE_REFERRER_POLICY = "no-referrer"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if env_bool("OPENHOTLINE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Proxies whose X-Forwarded-For we believe; nobody's by default.
+TRUSTED_PROXIES = env_networks("OPENHOTLINE_TRUSTED_PROXIES")
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+
+# --- Internationalisation -------------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("fr", _("French"))]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = env_str("OPENHOTLINE_TIME_ZONE", "UTC")
+USE_TZ = True
+
+# --- Static files ---------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+
+# --- API ------------------------------------------------------------------------------
+REPORT_RATE = env_str("OPENHOTLINE_REPORT_RATE", "60/hour")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "openhotline.accounts.api_auth.ApiTokenAuthentication",
+        "openhotline.accounts.api_auth.VerifiedSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["openhotline.accounts.api_auth.IsHotlineStaff"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_RATES": {
+        "report": REPORT_RATE,
+        "staff": env_str("OPENHOTLINE_STAFF_API_RATE", "10000/hour"),
+    },
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "OpenHotline API",
+    "DESCRIPTION": (
+        "Report suspected child sexual abuse material anonymously, and (for hotline staff) "
+        "read reports and cases. Staff endpoints take `Authorization: Bearer <token>`."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"CaseStateEnum": "openhotline.cases.models.CaseState"},
+}
+
+# --- The platform's view of the network (used from the capture issue on) -----------------
+DNS_SERVERS = env_host_ports("OPENHOTLINE_DNS_SERVERS")
+FETCH_ALLOW_NETS = env_networks("OPENHOTLINE_FETCH_ALLOW_NETS")
+
+# --- Intake limits --------------------------------------------------------------------
+MAX_URLS_PER_REPORT = env_int("OPENHOTLINE_MAX_URLS_PER_REPORT", 50, minimum=1)
+MAX_URL_LENGTH = env_int("OPENHOTLINE_MAX_URL_LENGTH", 2048, minimum=64)
+MAX_DESCRIPTION_LENGTH = 5000
+DATA_UPLOAD_MAX_MEMORY_SIZE = 512 * 1024
+
+# --- Logging --------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("OPENHOTLINE_LOG_LEVEL", "INFO")},
+    # Never log request lines of the public pages with addresses: the web server's access
+    # log is off in `openhotline serve` for the same reason.
+    "loggers": {"django.request": {"level": "ERROR"}},
+}

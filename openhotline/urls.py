@@ -1,0 +1,28 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+from django_otp.admin import OTPAdminSite
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from openhotline.cases.api import CaseDetailView, CaseListView
+from openhotline.intake.api import ReportsView
+
+# The admin asks for the second factor too.
+admin.site.__class__ = OTPAdminSite
+
+api_v1 = [
+    path("reports", ReportsView.as_view(), name="reports"),
+    path("cases", CaseListView.as_view(), name="cases"),
+    path("cases/<int:pk>", CaseDetailView.as_view(), name="case"),
+]
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="intake:report", permanent=False)),
+    path("", include("openhotline.intake.urls")),
+    path("staff/", include("openhotline.cases.urls")),
+    path("staff/", include("openhotline.accounts.urls")),
+    path("staff/admin/", admin.site.urls),
+    path("api/v1/", include((api_v1, "api"))),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+]

@@ -1,0 +1,179 @@
+"""Reporting through the public form and a country portal, without JavaScript."""
+
+import re
+
+import pytest
+from django.test import Client
+
+from openhotline.cases.models import Case, CaseKind, CaseState
+from openhotline.intake.models import Channel, Portal, Report
+
+pytestmark = pytest.mark.django_db
+
+
+def post_report(client: Client, path: str = "/report/", **fields: str):
+    data = {"urls": "", "description": "", "contact": "", "website": ""} | fields
+    return client.post(path, data)
+
+
+def test_it_accepts_an_anonymous_report_and_gives_a_private_status_link(client: Client) -> None:
+    response = post_report(client, urls="http://gallery-one.test/\nhttp://pics-us.test/a")
+    assert response.status_code == 302
+    status_path = response["Location"]
+    assert re.fullmatch(r"/report/status/R-[A-Z0-9-]+/[\w-]+/\?new=1", status_path)
+    report = Report.objects.get()
+    assert report.channel == Channel.WEB and report.contact_sealed is None
+    assert sorted(Case.objects.values_list("url", flat=True)) == [
+        "http://gallery-one.test/",
+        "http://pics-us.test/a",
+    ]
+    page = client.get(status_path)
+    assert page.status_code == 200
+    assert report.reference in page.content.decode()
+    assert "Thank you" in page.content.decode()
+    assert "one of our analysts will assess it" in page.content.decode()
+
+
+def test_it_does_not_show_the_reported_addresses_on_the_status_page(client: Client) -> None:
+    location = post_report(client, urls="http://gallery-one.test/secret-page")["Location"]
+    assert "gallery-one" not in client.get(location).content.decode()
+
+
+def test_a_wrong_secret_and_an_unknown_reference_look_the_same(client: Client) -> None:
+    location = post_report(client, urls="http://gallery-one.test/")["Location"]
+    reference = location.split("/")[3]
+    assert client.get(f"/report/status/{reference}/wrong-secret/").status_code == 404
+    assert client.get("/report/status/R-AAAA-AAAA-AAAA/whatever/").status_code == 404
+
+
+def test_two_spellings_of_one_address_are_one_case_with_two_reports(client: Client) -> None:
+    post_report(client, urls="HTTP://Example.TEST:80/a#x")
+    post_report(client, urls="http://example.test/a")
+    case = Case.objects.get()
+    assert case.url == "http://example.test/a"
+    assert case.report_count == 2 and case.report_items.count() == 2
+    assert case.transitions.get().to_state == CaseState.RECEIVED
+
+
+def test_a_rejected_address_is_named_and_nothing_typed_is_lost(client: Client) -> None:
+    typed = "http://good.test/1\nftp://bad.test/file\nhttp://user:pw@bad.test/\nhttp://good.test/2"
+    response = post_report(client, urls=typed, description="in a forum", contact="me@example.org")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Address 2 (ftp://bad.test/file): only web addresses" in html
+    assert "Address 3 (http://user:pw@bad.test/): the address contains a user name" in html
+    # Everything comes back in the form, and nothing was stored.
+    assert "http://good.test/1\nftp://bad.test/file" in html.replace("&#x27;", "'")
+    assert "in a forum" in html and "me@example.org" in html
+    assert Report.objects.count() == 0 and Case.objects.count() == 0
+
+
+def test_errors_sit_next_to_their_fields_for_assistive_technology(client: Client) -> None:
+    html = post_report(client, urls="ftp://x.test/", contact="not-an-email").content.decode()
+    assert 'id="id_urls_errors"' in html and 'id="id_contact_errors"' in html
+    assert 'aria-describedby="id_urls_helptext' in html or 'aria-invalid="true"' in html
+
+
+def test_it_refuses_more_than_fifty_addresses(client: Client) -> None:
+    urls = "\n".join(f"http://many.test/{n}" for n in range(51))
+    response = post_report(client, urls=urls)
+    assert response.status_code == 400
+    assert "at most 50 addresses" in response.content.decode()
+    assert Case.objects.count() == 0
+
+
+def test_a_report_without_an_address_becomes_a_case_of_kind_other(client: Client) -> None:
+    response = post_report(client, description="Shared in an app group called X")
+    assert response.status_code == 302
+    case = Case.objects.get()
+    assert case.kind == CaseKind.OTHER and case.url is None
+
+
+def test_an_empty_report_is_refused(client: Client) -> None:
+    response = post_report(client)
+    assert response.status_code == 400
+    assert "at least one web address" in response.content.decode()
+
+
+def test_the_honeypot_field_refuses_bots_without_losing_input(client: Client) -> None:
+    response = post_report(client, urls="http://spam.test/", website="http://bot.example")
+    assert response.status_code == 400
+    assert "must be left empty" in response.content.decode()
+    assert Report.objects.count() == 0
+
+
+def test_injection_in_text_fields_is_stored_as_text_and_escaped(client: Client) -> None:
+    evil = "<script>alert(1)</script>'; DROP TABLE intake_report; --"
+    response = post_report(client, urls="http://x.test/<script>", description=evil)
+    assert response.status_code == 302
+    report = Report.objects.get()
+    assert report.description == evil
+    assert Case.objects.get().url == "http://x.test/%3Cscript%3E"
+
+
+def test_contact_details_are_sealed_at_rest(client: Client) -> None:
+    from openhotline.core.secretbox import open_sealed
+    from openhotline.intake.services import CONTACT_PURPOSE
+
+    post_report(client, urls="http://x.test/", contact="reporter@example.org")
+    sealed = bytes(Report.objects.get().contact_sealed)
+    assert b"reporter@example.org" not in sealed
+    assert open_sealed(sealed, purpose=CONTACT_PURPOSE) == "reporter@example.org"
+
+
+def test_throttling_keeps_what_was_typed(client: Client, settings) -> None:
+    settings.REPORT_RATE = "2/hour"
+    assert post_report(client, urls="http://a.test/1").status_code == 302
+    assert post_report(client, urls="http://a.test/2").status_code == 302
+    response = post_report(client, urls="http://a.test/3", description="third")
+    assert response.status_code == 429
+    assert "try again in" in response.content.decode()
+    assert "http://a.test/3" in response.content.decode()
+    assert Report.objects.count() == 2
+
+
+def test_throttling_counts_clients_apart(settings) -> None:
+    settings.REPORT_RATE = "1/hour"
+    first, second = Client(REMOTE_ADDR="127.0.0.10"), Client(REMOTE_ADDR="127.0.0.11")
+    assert post_report(first, urls="http://a.test/1").status_code == 302
+    assert post_report(first, urls="http://a.test/2").status_code == 429
+    assert post_report(second, urls="http://a.test/3").status_code == 302
+
+
+@pytest.fixture
+def senegal(db: None) -> Portal:
+    return Portal.objects.create(
+        slug="senegal",
+        name="Portail du Sénégal",
+        country="SN",
+        languages=["fr", "en"],
+        welcome_text={"fr": "Bienvenue au portail.", "en": "Welcome to the portal."},
+    )
+
+
+def test_a_portal_speaks_its_first_language_and_remembers_the_report(
+    client: Client, senegal: Portal
+) -> None:
+    page = client.get("/portal/senegal/").content.decode()
+    assert "Bienvenue au portail." in page
+    assert "Signaler des contenus d&#x27;abus sexuels sur enfants" in page
+    assert 'lang="fr"' in page
+    response = post_report(client, "/portal/senegal/", urls="ftp://x.test/", lang="fr")
+    assert "seules les adresses web (http ou https)" in response.content.decode()
+    location = post_report(client, "/portal/senegal/", urls="http://x.test/", lang="fr")["Location"]
+    report = Report.objects.get()
+    assert report.portal == senegal and report.channel == Channel.PORTAL
+    assert report.language == "fr"
+    assert "Merci" in client.get(location).content.decode()
+
+
+def test_a_portal_can_be_read_in_its_other_languages(client: Client, senegal: Portal) -> None:
+    page = client.get("/portal/senegal/?lang=en").content.decode()
+    assert "Welcome to the portal." in page and "Report child sexual abuse material" in page
+
+
+def test_an_unknown_or_inactive_portal_is_not_found(client: Client, senegal: Portal) -> None:
+    assert client.get("/portal/atlantis/").status_code == 404
+    senegal.is_active = False
+    senegal.save()
+    assert client.get("/portal/senegal/").status_code == 404
