@@ -156,7 +156,7 @@ def test_a_portal_speaks_its_first_language_and_remembers_the_report(
 ) -> None:
     page = client.get("/portal/senegal/").content.decode()
     assert "Bienvenue au portail." in page
-    assert "Signaler des contenus d&#x27;abus sexuels sur enfants" in page
+    assert "Signaler des contenus d'abus sexuels sur enfants" in page
     assert 'lang="fr"' in page
     response = post_report(client, "/portal/senegal/", urls="ftp://x.test/", lang="fr")
     assert "seules les adresses web (http ou https)" in response.content.decode()
