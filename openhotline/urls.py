@@ -1,14 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-from django_otp.admin import OTPAdminSite
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from openhotline.cases.api import CaseDetailView, CaseListView
+from openhotline.core.admin_site import StaffAdminSite
 from openhotline.intake.api import ReportsView
 
-# The admin asks for the second factor too.
-admin.site.__class__ = OTPAdminSite
+# The admin asks for the second factor too, through the staff sign-in page.
+admin.site.__class__ = StaffAdminSite
 
 api_v1 = [
     path("reports", ReportsView.as_view(), name="reports"),

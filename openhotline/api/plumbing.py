@@ -1,4 +1,4 @@
-import io
+import json
 from typing import Any
 
 from django.conf import settings
@@ -14,15 +14,23 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "payload_too_large"
 
 
-class LimitedJSONParser(parsers.JSONParser):
-    """JSON, read no further than DATA_UPLOAD_MAX_MEMORY_SIZE: a huge body costs nothing."""
+class LimitedJSONParser(parsers.BaseParser):
+    """JSON, read no further than DATA_UPLOAD_MAX_MEMORY_SIZE: a huge body costs nothing.
+
+    Not a JSONParser subclass on purpose: DRF reads `request.body` whole for those.
+    """
+
+    media_type = "application/json"
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         body = stream.read(limit + 1) if stream is not None else b""
         if len(body) > limit:
             raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
-        return super().parse(io.BytesIO(body), media_type, parser_context)
+        try:
+            return json.loads(body.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise exceptions.ParseError(f"JSON parse error - {exc}") from None
 
 
 class ReportThrottle(throttling.BaseThrottle):

@@ -11,7 +11,9 @@ from openhotline.cases.models import Case, CaseKind, CaseState, CaseTransition
 
 
 class TransitionSerializer(serializers.ModelSerializer[CaseTransition]):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = CaseTransition

@@ -2,6 +2,7 @@
 
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -11,7 +12,7 @@ from openhotline.intake.models import Channel, Portal
 from openhotline.intake.services import accept_report
 from openhotline.intake.validation import check_report
 
-PORTALS = [
+PORTALS: list[dict[str, Any]] = [
     {
         "slug": "zambia",
         "name": "Zambia reporting portal",
@@ -91,7 +92,7 @@ def seed_staff() -> list[DemoAccount]:
         accounts.append(
             DemoAccount(
                 username=username,
-                role=role.label,
+                role=str(role.label),
                 password=password,
                 totp_uri=device.config_url,
                 totp_secret_b32=base64.b32encode(device.bin_key).decode(),

@@ -35,7 +35,9 @@ class ReportInSerializer(serializers.Serializer[Any]):
 
 
 class ReportOutSerializer(serializers.ModelSerializer[Report]):
-    portal = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    portal: serializers.SlugRelatedField[Portal] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
     cases = serializers.SerializerMethodField()
 
     class Meta:

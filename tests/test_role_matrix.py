@@ -1,0 +1,120 @@
+"""Every route refuses anonymous people, members, outsiders and half-signed-in staff,
+unless it is listed here as public. New routes are picked up automatically."""
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls.resolvers import RegexPattern, RoutePattern
+
+from openhotline.accounts.models import User
+from openhotline.accounts.tokens import issue_token
+from tests.conftest import verified_client
+
+PUBLIC = {
+    "",  # redirects to the report form
+    "report/",
+    "report/status/<str:reference>/<str:secret>/",
+    "portal/<slug:slug>/",
+    "staff/sign-in/",
+    "staff/sign-out/",  # POST only; signs nobody in
+    "staff/admin/login/",  # redirects to staff/sign-in/
+    "staff/admin/logout/",  # POST only
+    "api/v1/reports",  # POST is public; GET is checked below
+    "api/schema/",
+    "api/docs/",
+}
+# Public routes whose GET is nevertheless for staff only.
+STAFF_GET_ON_PUBLIC = {"api/v1/reports"}
+
+
+def walk(patterns: list, prefix: str = "") -> Iterator[tuple[str, str]]:
+    """(route as written, an example path) for every URL pattern."""
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from walk(entry.url_patterns, prefix + _text(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            route = prefix + _text(entry.pattern)
+            yield route, "/" + _example(route)
+
+
+def _text(pattern: object) -> str:
+    if isinstance(pattern, RoutePattern | RegexPattern):
+        return str(pattern)
+    raise AssertionError(f"the matrix cannot read {pattern!r}")
+
+
+def _example(route: str) -> str:
+    path = re.sub(r"<int:\w+>", "1", route)
+    path = re.sub(r"<(?:str|slug|path):\w+>|<\w+>", "x", path)
+    # Regex routes (the admin's): first alternative of a choice, "1" for an open group.
+    path = re.sub(r"\(\?P<\w+>([\w-]+)(?:\|[^)]*)?\)", r"\1", path)
+    path = re.sub(r"\(\?P<\w+>[^)]*\)", "1", path)
+    return path.replace("^", "").replace("$", "").replace("\\Z", "").replace("\\", "")
+
+
+ROUTES = sorted(set(walk(get_resolver().url_patterns)))
+PRIVATE = [(route, path) for route, path in ROUTES if route not in PUBLIC]
+CHECKED = PRIVATE + [(r, p) for r, p in ROUTES if r in STAFF_GET_ON_PUBLIC]
+
+
+def test_the_matrix_sees_the_routes_it_should() -> None:
+    routes = {route for route, _ in ROUTES}
+    assert {"staff/", "staff/cases/<int:case_id>/", "api/v1/cases"} <= routes
+    assert any(route.startswith("staff/admin/") for route in routes)
+    assert routes >= PUBLIC, f"stale PUBLIC entries: {PUBLIC - routes}"
+
+
+def refused(response) -> bool:
+    if response.status_code in (401, 403, 405):
+        return True
+    location = response.get("Location", "")
+    return response.status_code == 302 and ("sign-in" in location or "/admin/login" in location)
+
+
+@pytest.fixture
+def world(db: None, analyst: User) -> None:
+    Client().post("/report/", {"urls": "http://matrix.test/1"})
+
+
+@pytest.mark.parametrize(("route", "path"), CHECKED)
+@pytest.mark.parametrize("who", ["anonymous", "member", "outsider", "unverified_staff"])
+def test_it_refuses_everyone_but_signed_in_staff(
+    request: pytest.FixtureRequest, world: None, who: str, route: str, path: str
+) -> None:
+    if who == "anonymous":
+        client = Client()
+    elif who == "unverified_staff":
+        client = Client()
+        client.force_login(request.getfixturevalue("analyst"))
+    else:
+        client = verified_client(request.getfixturevalue(who))
+    response = client.get(path)
+    assert refused(response), f"{who} got {response.status_code} from {path}"
+
+
+@pytest.mark.parametrize(("route", "path"), CHECKED)
+@pytest.mark.parametrize("who", ["member", "outsider"])
+def test_tokens_of_non_staff_open_nothing(
+    request: pytest.FixtureRequest, world: None, who: str, route: str, path: str
+) -> None:
+    token = issue_token(request.getfixturevalue(who)).plaintext
+    response = Client().get(path, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert refused(response), f"{who}'s token got {response.status_code} from {path}"
+
+
+@pytest.mark.parametrize(
+    ("route", "path"), [(r, p) for r, p in CHECKED if not r.startswith("staff/admin/")]
+)
+def test_signed_in_staff_are_let_in(world: None, analyst: User, route: str, path: str) -> None:
+    response = verified_client(analyst).get(path)
+    assert response.status_code == 200, f"analyst got {response.status_code} from {path}"
+
+
+def test_only_administrators_reach_the_admin(
+    world: None, analyst: User, administrator: User
+) -> None:
+    assert refused(verified_client(analyst).get("/staff/admin/"))
+    assert verified_client(administrator).get("/staff/admin/").status_code == 200
