@@ -11,6 +11,7 @@ from django.urls.resolvers import RegexPattern, RoutePattern
 
 from openhotline.accounts.models import User
 from openhotline.accounts.tokens import issue_token
+from openhotline.cases.models import Case
 from tests.conftest import verified_client
 
 PUBLIC = {
@@ -47,7 +48,7 @@ def _text(pattern: object) -> str:
 
 
 def _example(route: str) -> str:
-    path = re.sub(r"<int:\w+>", "1", route)
+    path = re.sub(r"<int:\w+>", "{id}", route)
     path = re.sub(r"<(?:str|slug|path):\w+>|<\w+>", "x", path)
     # Regex routes (the admin's): first alternative of a choice, "1" for an open group.
     path = re.sub(r"\(\?P<\w+>([\w-]+)(?:\|[^)]*)?\)", r"\1", path)
@@ -75,14 +76,16 @@ def refused(response) -> bool:
 
 
 @pytest.fixture
-def world(db: None, analyst: User) -> None:
+def world(db: None, analyst: User) -> str:
+    """A case to look at; its id fills the routes' integer parameters."""
     Client().post("/report/", {"urls": "http://matrix.test/1"})
+    return str(Case.objects.get().pk)
 
 
 @pytest.mark.parametrize(("route", "path"), CHECKED)
 @pytest.mark.parametrize("who", ["anonymous", "member", "outsider", "unverified_staff"])
 def test_it_refuses_everyone_but_signed_in_staff(
-    request: pytest.FixtureRequest, world: None, who: str, route: str, path: str
+    request: pytest.FixtureRequest, world: str, who: str, route: str, path: str
 ) -> None:
     if who == "anonymous":
         client = Client()
@@ -91,30 +94,30 @@ def test_it_refuses_everyone_but_signed_in_staff(
         client.force_login(request.getfixturevalue("analyst"))
     else:
         client = verified_client(request.getfixturevalue(who))
-    response = client.get(path)
+    response = client.get(path.format(id=world))
     assert refused(response), f"{who} got {response.status_code} from {path}"
 
 
 @pytest.mark.parametrize(("route", "path"), CHECKED)
 @pytest.mark.parametrize("who", ["member", "outsider"])
 def test_tokens_of_non_staff_open_nothing(
-    request: pytest.FixtureRequest, world: None, who: str, route: str, path: str
+    request: pytest.FixtureRequest, world: str, who: str, route: str, path: str
 ) -> None:
     token = issue_token(request.getfixturevalue(who)).plaintext
-    response = Client().get(path, HTTP_AUTHORIZATION=f"Bearer {token}")
+    response = Client().get(path.format(id=world), headers={"Authorization": f"Bearer {token}"})
     assert refused(response), f"{who}'s token got {response.status_code} from {path}"
 
 
 @pytest.mark.parametrize(
     ("route", "path"), [(r, p) for r, p in CHECKED if not r.startswith("staff/admin/")]
 )
-def test_signed_in_staff_are_let_in(world: None, analyst: User, route: str, path: str) -> None:
-    response = verified_client(analyst).get(path)
+def test_signed_in_staff_are_let_in(world: str, analyst: User, route: str, path: str) -> None:
+    response = verified_client(analyst).get(path.format(id=world))
     assert response.status_code == 200, f"analyst got {response.status_code} from {path}"
 
 
 def test_only_administrators_reach_the_admin(
-    world: None, analyst: User, administrator: User
+    world: str, analyst: User, administrator: User
 ) -> None:
     assert refused(verified_client(analyst).get("/staff/admin/"))
     assert verified_client(administrator).get("/staff/admin/").status_code == 200

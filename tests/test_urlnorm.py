@@ -1,7 +1,7 @@
 """Every spelling of one address normalises to one string; bad addresses say why."""
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from openhotline.urlnorm import UrlRejected, host_of, normalise_url
@@ -105,6 +105,8 @@ def test_normalising_is_idempotent(host: str, path: str, query: str, scheme: str
 @settings(max_examples=300)
 @given(host=hosts, path=paths, fragment=st.text(path_chars, max_size=10))
 def test_spellings_of_one_address_meet(host: str, path: str, fragment: str) -> None:
+    # Like a browser, the normaliser trims the ends of what was typed; keep them inside.
+    assume(path == path.rstrip())
     try:
         plain = normalise_url(f"http://{host}{path}")
     except UrlRejected:
