@@ -196,8 +196,9 @@ SECURE_HSTS_SECONDS = env_int("OPENHOTLINE_HSTS_SECONDS", 0 if DEBUG else 31_536
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("OPENHOTLINE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("OPENHOTLINE_HSTS_PRELOAD", True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
-# Status links carry a secret and case pages show reported URLs: never leak either.
-SECURE_REFERRER_POLICY = "no-referrer"
+# Status links carry a secret and case pages show reported URLs: never send either to
+# another site. ("no-referrer" would make browsers send `Origin: null`, failing CSRF.)
+SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env_bool("OPENHOTLINE_PROXY_SSL_HEADER", False):

@@ -1,0 +1,93 @@
+"""Reporting and staff work in a real browser (Chromium through Playwright)."""
+
+import re
+
+import pytest
+from django.test import Client
+from playwright.sync_api import Page, expect
+
+from openhotline.accounts.models import User
+from openhotline.cases.models import Case
+from openhotline.intake.models import Portal, Report
+from tests.conftest import totp_now
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_person_reports_with_the_form_and_sees_the_status(page: Page, live_server) -> None:
+    page.goto(f"{live_server.url}/report/")
+    page.get_by_label("Web addresses (one per line)").fill(
+        "http://gallery-one.test/\nhttp://pics-us.test/page"
+    )
+    page.get_by_label("What did you see? (optional)").fill("In a forum thread")
+    page.get_by_role("button", name="Send report").click()
+    expect(
+        page.get_by_role("heading", name="Thank you. We have received your report.")
+    ).to_be_visible()
+    reference = Report.objects.get().reference
+    expect(page.locator(".reference")).to_have_text(reference)
+    expect(page.locator(".outcomes li")).to_have_count(2)
+    # The status link works later, from a fresh browser visit.
+    status_url = page.url.replace("?new=1", "")
+    page.goto(status_url)
+    expect(page.get_by_role("heading", name="Report status")).to_be_visible()
+    expect(page.locator(".outcomes li").first).to_contain_text("one of our analysts will assess it")
+
+
+def test_a_rejected_address_is_shown_next_to_the_field_and_kept(page: Page, live_server) -> None:
+    page.goto(f"{live_server.url}/report/")
+    field = page.get_by_label("Web addresses (one per line)")
+    field.fill("http://fine.test/\njavascript:alert(1)")
+    page.keyboard.press("Tab")
+    page.get_by_role("button", name="Send report").press("Enter")
+    expect(page.locator("#id_urls_errors")).to_contain_text(
+        "Address 2 (javascript:alert(1)): only web addresses"
+    )
+    expect(page.get_by_label("Web addresses (one per line)")).to_have_value(
+        "http://fine.test/\njavascript:alert(1)"
+    )
+    assert Report.objects.count() == 0
+
+
+def test_a_portal_reports_in_french(page: Page, live_server) -> None:
+    Portal.objects.create(
+        slug="senegal", name="Portail du Sénégal", country="SN", languages=["fr", "en"],
+        welcome_text={"fr": "Bienvenue sur le portail du Sénégal."},
+    )  # fmt: skip
+    page.goto(f"{live_server.url}/portal/senegal/")
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(page.get_by_text("Bienvenue sur le portail du Sénégal.")).to_be_visible()
+    page.get_by_label("Adresses web (une par ligne)").fill("http://forum-nl.test/thread")
+    page.get_by_role("button", name="Envoyer le signalement").click()
+    expect(
+        page.get_by_role("heading", name="Merci. Nous avons bien reçu votre signalement.")
+    ).to_be_visible()
+    report = Report.objects.get()
+    assert report.portal is not None and report.portal.slug == "senegal"
+    assert report.language == "fr"
+
+
+def test_staff_sign_in_with_totp_and_filter_the_inbox(
+    page: Page, live_server, analyst: User
+) -> None:
+    Client().post("/report/", {"urls": "http://gallery-one.test/\nhttp://pics-us.test/x"})
+    Client().post("/report/", {"description": "Shared in a chat app"})
+    page.goto(f"{live_server.url}/staff/")
+    expect(page).to_have_url(re.compile(r"/staff/sign-in/\?next=/staff/"))
+    page.get_by_label("User name").fill(analyst.username)
+    page.get_by_label("Password").fill("correct horse battery staple")
+    page.get_by_label("Code from your authenticator app").fill(totp_now(analyst))
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
+    rows = page.locator("table.cases tbody tr")
+    expect(rows).to_have_count(3)
+    # htmx swaps only the rows when a filter changes, and the address bar follows.
+    page.get_by_label("Kind").select_option("other")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Other (no web address)")
+    expect(page).to_have_url(re.compile(r"kind=other"))
+    case = Case.objects.get(url="http://gallery-one.test/")
+    page.get_by_label("Kind").select_option("")
+    page.get_by_role("link", name=f"#{case.pk}").click()
+    expect(page.get_by_role("heading", name=f"Case #{case.pk}")).to_be_visible()
+    expect(page.locator("ol.transitions")).to_contain_text("Received")
