@@ -40,7 +40,7 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy openhotline tests bench
+	$(BIN)/mypy openhotline tests scripts $(wildcard bench/*.py)
 
 check: $(STAMP)
 	$(BIN)/python scripts/check_config.py

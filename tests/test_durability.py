@@ -88,7 +88,7 @@ def test_acknowledged_reports_survive_a_sigkill(server_env: dict[str, str]) -> N
     port = free_port()
     server = subprocess.Popen(
         [str(BIN / "gunicorn"), "openhotline.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2"],
+         "--workers", "2", "--no-control-socket"],
         env=server_env, start_new_session=True, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"

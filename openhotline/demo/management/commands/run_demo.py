@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 BIN = Path(sys.executable).parent
@@ -39,8 +40,9 @@ class Command(BaseCommand):
         **options: Any,
     ) -> None:
         var = Path(settings.VAR_DIR)
+        # In this process: the children's settings read these files at start-up.
+        call_command("generate_secrets", str(var / "secrets"))
         env = self._environment(var, port, simnet_dns_port)
-        self._step(["generate-secrets", str(var / "secrets")], env)
         self._step(["migrate", "--no-input", "-v", "0"], env)
         self._step(["collectstatic", "--no-input", "-v", "0"], env)
         children: list[subprocess.Popen[bytes]] = []
@@ -63,7 +65,8 @@ class Command(BaseCommand):
             self._step(["demo-seed", *[f"--report-url={u}" for u in urls]], env)
             children.append(subprocess.Popen(
                 [str(BIN / "gunicorn"), "openhotline.wsgi", "--bind", f"127.0.0.1:{port}",
-                 "--workers", str(workers), "--graceful-timeout", "10"],
+                 "--workers", str(workers), "--graceful-timeout", "10",
+                 "--no-control-socket"],
                 env=env, start_new_session=True))  # fmt: skip
             children.append(self._spawn(["db_worker"], env))
             self.stdout.write(self.style.SUCCESS(
@@ -72,7 +75,7 @@ class Command(BaseCommand):
                 f"  portal (fr)     http://localhost:{port}/portal/senegal/\n"
                 f"  staff sign-in   http://localhost:{port}/staff/sign-in/\n"
                 f"  API docs        http://localhost:{port}/api/docs/\n"
-                f"  simnet site     http://localhost:{port}/ reports e.g. {urls[0]}\n"
+                f"  demo reports    of simnet pages such as {urls[0]}\n"
                 f"Press Ctrl-C to stop.\n"))  # fmt: skip
             while not stopping:
                 if any(child.poll() is not None for child in children):
