@@ -70,8 +70,12 @@ def test_a_rejected_address_is_named_and_nothing_typed_is_lost(client: Client) -
 
 def test_errors_sit_next_to_their_fields_for_assistive_technology(client: Client) -> None:
     html = post_report(client, urls="ftp://x.test/", contact="not-an-email").content.decode()
-    assert 'id="id_urls_errors"' in html and 'id="id_contact_errors"' in html
-    assert 'aria-describedby="id_urls_helptext' in html or 'aria-invalid="true"' in html
+    # Each input names its help and its errors, which sit right next to it.
+    assert 'aria-describedby="id_urls_helptext id_urls_error"' in html
+    assert 'id="id_urls_helptext"' in html and 'id="id_urls_error"' in html
+    assert 'aria-describedby="id_contact_helptext id_contact_error"' in html
+    assert 'id="id_contact_error"' in html
+    assert html.count('aria-invalid="true"') == 2
 
 
 def test_it_refuses_more_than_fifty_addresses(client: Client) -> None:

@@ -45,8 +45,10 @@ def _page(cases: QuerySet[Case], cursor: str) -> tuple[list[Case], str]:
         except ValueError:
             when, last_id = None, 0
         if when is not None:
-            cases = cases.filter(
-                Q(last_reported_at__lt=when) | Q(last_reported_at=when, id__lt=last_id)
+            # The plain `<=` lets the database start the index scan at the cursor; the OR
+            # alone would be a filter applied to every row before it.
+            cases = cases.filter(last_reported_at__lte=when).filter(
+                Q(last_reported_at__lt=when) | Q(id__lt=last_id)
             )
     page = list(cases[: PAGE_SIZE + 1])
     if len(page) <= PAGE_SIZE:

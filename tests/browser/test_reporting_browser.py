@@ -40,7 +40,7 @@ def test_a_rejected_address_is_shown_next_to_the_field_and_kept(page: Page, live
     field.fill("http://fine.test/\njavascript:alert(1)")
     page.keyboard.press("Tab")
     page.get_by_role("button", name="Send report").press("Enter")
-    expect(page.locator("#id_urls_errors")).to_contain_text(
+    expect(page.locator("#id_urls_error")).to_contain_text(
         "Address 2 (javascript:alert(1)): only web addresses"
     )
     expect(page.get_by_label("Web addresses (one per line)")).to_have_value(
