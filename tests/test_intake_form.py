@@ -183,3 +183,14 @@ def test_an_unknown_or_inactive_portal_is_not_found(client: Client, senegal: Por
     senegal.is_active = False
     senegal.save()
     assert client.get("/portal/senegal/").status_code == 404
+
+
+def test_portal_languages_and_texts_are_validated() -> None:
+    from django.core.exceptions import ValidationError
+
+    portal = Portal(slug="bad", name="Bad", country="XX", languages="en", welcome_text=["x"])
+    with pytest.raises(ValidationError) as error:
+        portal.full_clean()
+    assert set(error.value.message_dict) == {"languages", "welcome_text"}
+    portal.languages, portal.welcome_text = ["fr", "en"], {"fr": "Bienvenue"}
+    portal.full_clean()

@@ -5,6 +5,7 @@ with the master key (openhotline.core.secretbox).
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +15,22 @@ class Channel(models.TextChoices):
     WEB = "web", _("Public web form")
     PORTAL = "portal", _("Reporting portal")
     API = "api", _("API")
+
+
+def validate_languages(value: object) -> None:
+    known = {code for code, _name in settings.LANGUAGES}
+    if not isinstance(value, list) or not value or not all(v in known for v in value):
+        raise ValidationError(
+            f"Give a list of language codes from {sorted(known)}, first the default, "
+            f'e.g. ["fr", "en"].'
+        )
+
+
+def validate_welcome_text(value: object) -> None:
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise ValidationError('Give texts by language code, e.g. {"en": "Welcome"}.')
 
 
 class Portal(models.Model):
@@ -26,10 +43,15 @@ class Portal(models.Model):
         "accounts.Organisation", null=True, blank=True, on_delete=models.PROTECT
     )
     languages = models.JSONField(
-        default=list, help_text='Language codes offered, first is the default, e.g. ["fr", "en"]'
+        default=list,
+        validators=[validate_languages],
+        help_text='Language codes offered, first is the default, e.g. ["fr", "en"]',
     )
     welcome_text = models.JSONField(
-        default=dict, blank=True, help_text='Welcome text per language, e.g. {"en": "…"}'
+        default=dict,
+        blank=True,
+        validators=[validate_welcome_text],
+        help_text='Welcome text per language, e.g. {"en": "…"}',
     )
     is_active = models.BooleanField(default=True)
 

@@ -91,3 +91,31 @@ def test_staff_sign_in_with_totp_and_filter_the_inbox(
     page.get_by_role("link", name=f"#{case.pk}").click()
     expect(page.get_by_role("heading", name=f"Case #{case.pk}")).to_be_visible()
     expect(page.locator("ol.transitions")).to_contain_text("Received")
+
+
+def test_the_api_docs_page_renders_under_the_content_security_policy(
+    page: Page, live_server
+) -> None:
+    page.goto(f"{live_server.url}/api/docs/")
+    expect(page.get_by_text("OpenHotline API").first).to_be_visible()
+    expect(page.get_by_text("/api/v1/reports").first).to_be_visible()
+
+
+def test_an_administrator_edits_a_portal_in_the_admin(
+    page: Page, live_server, administrator: User
+) -> None:
+    page.goto(f"{live_server.url}/staff/admin/intake/portal/add/")
+    expect(page).to_have_url(re.compile(r"/staff/sign-in/"))
+    page.get_by_label("User name").fill(administrator.username)
+    page.get_by_label("Password").fill("correct horse battery staple")
+    page.get_by_label("Code from your authenticator app").fill(totp_now(administrator))
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Add portal")).to_be_visible()
+    page.get_by_label("Slug").fill("nepal")
+    page.get_by_label("Name").fill("Nepal reporting portal")
+    page.get_by_label("Country").fill("NP")
+    page.get_by_label("Languages").fill('["en"]')
+    page.get_by_label("Welcome text").fill('{"en": "Report safely."}')
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_text("was added successfully")).to_be_visible()
+    assert Portal.objects.get(slug="nepal").welcome_for("en") == "Report safely."

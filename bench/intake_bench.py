@@ -1,0 +1,477 @@
+"""Intake benchmark: public reports per second and their latency, against the real server.
+
+Creates a fresh PostgreSQL database, migrates it, starts gunicorn on 127.0.0.1 as in
+production (Redis-backed throttle, lifted so that one address may send everything), and
+runs client processes that POST to `/api/v1/reports` over keep-alive connections for a
+fixed time. After a warm-up it counts accepted reports (201) per second and the latency
+percentiles, then checks in the database that every acknowledged report was stored.
+Targets: >= 500 accepted reports/s, p99 <= 150 ms. A benchmark, not a test: exit status is
+0 unless setup fails. Figures are printed and written to var/bench/intake.json.
+
+    .venv/bin/python bench/intake_bench.py [--seconds 20] [--clients 2] [--concurrency 8]
+        [--warmup 3] [--server-workers 3] [--worker-class sync|gthread] [--threads 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import json
+import multiprocessing
+import os
+import random
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import httpx
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / ".venv" / "bin"
+VAR = ROOT / "var" / "bench"
+HOST = "127.0.0.1"  # never anything else: the bench talks only to this machine
+PG_ADMIN = f"postgresql://postgres@{HOST}:5432/postgres"
+BENCH_DB = "openhotline_bench"
+REDIS_URL = f"redis://{HOST}:6379/0"
+ENDPOINT = "/api/v1/reports"
+TARGET_RATE = 500.0
+TARGET_P99_MS = 150.0
+REUSE_SHARE = 0.2  # share of reports naming an address already reported (case dedup path)
+SETUP_BUDGET_S = 180  # migrate + server start + teardown, on top of the measured run
+
+
+class SetupFailed(Exception):
+    """Something the benchmark needs could not be prepared; exit 1."""
+
+
+class Deadline(Exception):
+    """The hard deadline passed; everything is torn down."""
+
+
+@dataclass
+class ClientResult:
+    """What one client process saw, sent back to the parent in one piece."""
+
+    # (completed at, monotonic clock shared by all processes; latency in s; status or 0)
+    samples: list[tuple[float, float, int]] = field(default_factory=list)
+    errors: Counter[str] = field(default_factory=Counter)
+    references: list[str] = field(default_factory=list)
+    accepted_urls: set[str] = field(default_factory=set)
+
+
+# --- client side (runs in child processes) ------------------------------------------------
+
+
+def _client_thread(
+    base_url: str,
+    proc: int,
+    thread: int,
+    start_at: float,
+    stop_at: float,
+    sent_urls: list[str],
+    out: ClientResult,
+    lock: threading.Lock,
+) -> None:
+    rng = random.Random(f"{proc}-{thread}")
+    samples: list[tuple[float, float, int]] = []
+    errors: Counter[str] = Counter()
+    references: list[str] = []
+    accepted: set[str] = set()
+    # One keep-alive connection per thread: no pool contention between threads.
+    with httpx.Client(
+        base_url=base_url,
+        trust_env=False,
+        timeout=httpx.Timeout(10.0),
+        limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+        headers={"Content-Type": "application/json"},
+    ) as client:
+        while time.monotonic() < start_at:
+            time.sleep(0.001)
+        n = 0
+        while time.monotonic() < stop_at:
+            n += 1
+            if sent_urls and rng.random() < REUSE_SHARE:
+                url = rng.choice(sent_urls)
+            else:
+                # Unique by path; hosts repeat, as real reports cluster on sites.
+                url = f"http://site-{rng.randrange(1000)}.test/page/{proc}-{thread}-{n}"
+                sent_urls.append(url)  # list.append is atomic under the GIL
+            body = json.dumps(
+                {"urls": [url], "description": f"bench report {n}", "contact": ""}
+            ).encode()
+            t0 = time.perf_counter()
+            try:
+                response = client.post(ENDPOINT, content=body)
+                status = response.status_code
+            except httpx.HTTPError as exc:
+                status = 0
+                errors[type(exc).__name__] += 1
+            latency = time.perf_counter() - t0
+            samples.append((time.monotonic(), latency, status))
+            if status == 201:
+                references.append(response.json()["reference"])
+                accepted.add(url)
+            elif status:
+                errors[f"HTTP {status}"] += 1
+    with lock:
+        out.samples.extend(samples)
+        out.errors.update(errors)
+        out.references.extend(references)
+        out.accepted_urls |= accepted
+
+
+def client_process(
+    base_url: str,
+    proc: int,
+    concurrency: int,
+    start_at: float,
+    stop_at: float,
+    results: multiprocessing.Queue[ClientResult],
+) -> None:
+    out = ClientResult()
+    lock = threading.Lock()
+    sent_urls: list[str] = []
+    threads = [
+        threading.Thread(
+            target=_client_thread,
+            args=(base_url, proc, t, start_at, stop_at, sent_urls, out, lock),
+            daemon=True,
+        )
+        for t in range(concurrency)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=max(0.0, stop_at - time.monotonic()) + 15)
+    results.put(out)
+
+
+# --- setup and teardown -------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def server_env(port: int) -> dict[str, str]:
+    env = dict(os.environ)
+    # Only what the bench sets: no proxies, no outside database or cache.
+    for name in list(env):
+        if name.startswith("OPENHOTLINE_") or name in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}:
+            del env[name]
+    env.update(
+        DATABASE_URL=f"postgres://postgres@{HOST}:5432/{BENCH_DB}",
+        OPENHOTLINE_SECRET_KEY=secrets.token_urlsafe(40),
+        OPENHOTLINE_MASTER_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
+        OPENHOTLINE_VAR_DIR=str(VAR),
+        OPENHOTLINE_SSL_REDIRECT="false",
+        OPENHOTLINE_ALLOWED_HOSTS=f"{HOST},localhost",
+        OPENHOTLINE_SITE_URL=f"http://{HOST}:{port}",
+        # All clients share one address: lift the anti-abuse throttle, but keep it running.
+        OPENHOTLINE_REPORT_RATE="1000000/min",
+        OPENHOTLINE_DB_CONN_MAX_AGE="600",
+        OPENHOTLINE_REDIS_URL=REDIS_URL,
+        OPENHOTLINE_LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def admin_execute(sql: str) -> None:
+    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(sql)  # type: ignore[arg-type]  # our own constant SQL
+
+
+def create_database() -> None:
+    try:
+        admin_execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+        admin_execute(f'CREATE DATABASE "{BENCH_DB}"')
+    except psycopg.Error as exc:
+        raise SetupFailed(f"PostgreSQL at {HOST}:5432: {exc}") from exc
+
+
+def drop_database() -> None:
+    try:
+        admin_execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+    except psycopg.Error as exc:
+        print(f"warning: could not drop {BENCH_DB}: {exc}", file=sys.stderr)
+
+
+def migrate(env: dict[str, str]) -> None:
+    done = subprocess.run(
+        [str(BIN / "openhotline"), "migrate", "--no-input", "-v", "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if done.returncode:
+        raise SetupFailed(f"migrate failed:\n{done.stdout}{done.stderr}")
+
+
+def start_server(
+    env: dict[str, str], port: int, args: argparse.Namespace, log: Any
+) -> subprocess.Popen[bytes]:
+    command = [
+        str(BIN / "gunicorn"), "openhotline.wsgi",
+        "--bind", f"{HOST}:{port}",
+        "--workers", str(args.server_workers),
+        "--worker-class", args.worker_class,
+        "--threads", str(args.threads),
+        "--graceful-timeout", "10",
+        "--backlog", "2048",
+        "--no-control-socket",
+    ]  # fmt: skip
+    # Own session: the server's workers are stopped with it, never anything else.
+    server = subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=log, stderr=log, start_new_session=True
+    )
+    deadline = time.monotonic() + 30
+    with httpx.Client(trust_env=False, timeout=2.0) as probe:
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                raise SetupFailed(f"gunicorn exited with {server.returncode}; see {log.name}")
+            try:
+                probe.get(f"http://{HOST}:{port}{ENDPOINT}")  # any answer will do (403)
+                return server
+            except httpx.TransportError:
+                time.sleep(0.2)
+    stop_server(server)
+    raise SetupFailed(f"gunicorn did not answer within 30 s; see {log.name}")
+
+
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    if server.poll() is None:
+        server.send_signal(signal.SIGTERM)  # graceful: workers finish their request
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(server.pid, signal.SIGKILL)  # our own session only
+            server.wait(timeout=5)
+
+
+def stored_counts(references: list[str]) -> dict[str, int]:
+    url = f"postgresql://postgres@{HOST}:5432/{BENCH_DB}"
+    with psycopg.connect(url, connect_timeout=5) as conn:
+        reports = conn.execute("SELECT count(*) FROM intake_report").fetchone()
+        acked = conn.execute(
+            "SELECT count(*) FROM intake_report WHERE reference = ANY(%s)", [references]
+        ).fetchone()
+        cases = conn.execute(
+            "SELECT count(*), coalesce(sum(report_count), 0) FROM cases_case"
+        ).fetchone()
+        events = conn.execute(
+            "SELECT count(*) FROM audit_auditevent WHERE action = 'report.accepted'"
+        ).fetchone()
+    assert reports and acked and cases and events
+    return {
+        "reports": int(reports[0]),
+        "acknowledged_found": int(acked[0]),
+        "cases": int(cases[0]),
+        "case_report_count_sum": int(cases[1]),
+        "audit_events": int(events[0]),
+    }
+
+
+# --- figures --------------------------------------------------------------------------------
+
+
+def percentile(ordered: list[float], share: float) -> float:
+    """Nearest-rank percentile of an ascending list."""
+    if not ordered:
+        return float("nan")
+    rank = max(1, round(share * len(ordered) + 0.5))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    VAR.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    env = server_env(port)
+    print(
+        f"intake bench: {os.cpu_count()} cores, gunicorn {args.server_workers} x "
+        f"{args.worker_class} ({args.threads} threads), {args.clients} client processes x "
+        f"{args.concurrency} connections, {args.warmup:g} s warm-up + {args.seconds:g} s"
+    )
+    create_database()
+    server: subprocess.Popen[bytes] | None = None
+    log_path = VAR / "intake-gunicorn.log"
+    try:
+        migrate(env)
+        with log_path.open("wb") as log:
+            server = start_server(env, port, args, log)
+            ctx = multiprocessing.get_context("spawn")
+            queue: multiprocessing.Queue[ClientResult] = ctx.Queue()
+            start_at = time.monotonic() + 2.0  # spawn and import time for the clients
+            measure_from = start_at + args.warmup
+            stop_at = measure_from + args.seconds
+            procs = [
+                ctx.Process(
+                    target=client_process,
+                    args=(f"http://{HOST}:{port}", p, args.concurrency, start_at, stop_at, queue),
+                    daemon=True,
+                )
+                for p in range(args.clients)
+            ]
+            for proc in procs:
+                proc.start()
+            results: list[ClientResult] = []
+            for _ in procs:
+                # Read before joining: a child cannot exit while its result sits in a pipe.
+                results.append(queue.get(timeout=max(0.0, stop_at - time.monotonic()) + 40))
+            for proc in procs:
+                proc.join(timeout=10)
+                if proc.is_alive():
+                    proc.terminate()
+            stop_server(server)
+        counts = stored_counts([r for res in results for r in res.references])
+    finally:
+        if server is not None:
+            stop_server(server)
+        drop_database()
+
+    samples = [s for res in results for s in res.samples]
+    window = [s for s in samples if measure_from <= s[0] < stop_at]
+    accepted = [s for s in window if s[2] == 201]
+    latencies_ms = sorted(s[1] * 1000 for s in window)
+    per_second = Counter(int(s[0] - measure_from) for s in accepted)
+    seconds = [per_second.get(i, 0) for i in range(int(args.seconds))]
+    errors: Counter[str] = Counter()
+    for res in results:
+        errors.update(res.errors)
+    acked_total = sum(1 for s in samples if s[2] == 201)
+    accepted_urls = set().union(*(res.accepted_urls for res in results))
+    return {
+        "cores": os.cpu_count(),
+        "server": {
+            "workers": args.server_workers,
+            "worker_class": args.worker_class,
+            "threads": args.threads,
+        },
+        "clients": {"processes": args.clients, "concurrency": args.concurrency},
+        "warmup_s": args.warmup,
+        "measured_s": args.seconds,
+        "accepted_per_s": len(accepted) / args.seconds,
+        "accepted_per_s_min": min(seconds, default=0),
+        "accepted_per_s_max": max(seconds, default=0),
+        "requests_in_window": len(window),
+        "latency_ms": {
+            "p50": percentile(latencies_ms, 0.50),
+            "p95": percentile(latencies_ms, 0.95),
+            "p99": percentile(latencies_ms, 0.99),
+            "max": latencies_ms[-1] if latencies_ms else float("nan"),
+        },
+        "errors": dict(errors),
+        "error_count": sum(errors.values()),
+        "acknowledged_total": acked_total,
+        "distinct_urls_acknowledged": len(accepted_urls),
+        "stored": counts,
+        "nothing_lost": counts["reports"] == acked_total == counts["acknowledged_found"],
+        "cases_match": counts["cases"] == len(accepted_urls)
+        and counts["case_report_count_sum"] == acked_total,
+    }
+
+
+def print_summary(fig: dict[str, Any]) -> None:
+    lat = fig["latency_ms"]
+    rate_ok = fig["accepted_per_s"] >= TARGET_RATE
+    p99_ok = lat["p99"] <= TARGET_P99_MS
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+
+    stored = fig["stored"]
+    rows = [
+        ("cores", f"{fig['cores']}", ""),
+        (
+            "server",
+            f"{fig['server']['workers']} x {fig['server']['worker_class']}"
+            f" ({fig['server']['threads']} threads)",
+            "",
+        ),
+        ("clients", f"{fig['clients']['processes']} x {fig['clients']['concurrency']}", ""),
+        (
+            "accepted reports/s",
+            f"{fig['accepted_per_s']:.0f}",
+            f">= {TARGET_RATE:.0f}: {verdict(rate_ok)}",
+        ),
+        (
+            "  per second min/max",
+            f"{fig['accepted_per_s_min']} / {fig['accepted_per_s_max']}",
+            "",
+        ),
+        ("latency p50 ms", f"{lat['p50']:.1f}", ""),
+        ("latency p95 ms", f"{lat['p95']:.1f}", ""),
+        ("latency p99 ms", f"{lat['p99']:.1f}", f"<= {TARGET_P99_MS:.0f}: {verdict(p99_ok)}"),
+        ("latency max ms", f"{lat['max']:.1f}", ""),
+        ("errors", f"{fig['error_count']}", json.dumps(fig["errors"]) if fig["errors"] else ""),
+        (
+            "nothing lost",
+            "yes" if fig["nothing_lost"] else "NO",
+            f"{fig['acknowledged_total']} acknowledged (201), {stored['reports']} stored, "
+            f"{stored['acknowledged_found']} found by reference",
+        ),
+        (
+            "cases (dedup)",
+            "yes" if fig["cases_match"] else "NO",
+            f"{stored['cases']} cases for {fig['distinct_urls_acknowledged']} distinct URLs",
+        ),
+    ]
+    print()
+    for name, value, note in rows:
+        print(f"  {name:<22}{value:>18}  {note}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=20.0, help="measured time")
+    parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured time first")
+    parser.add_argument("--clients", type=int, default=2, help="client processes")
+    parser.add_argument("--concurrency", type=int, default=8, help="connections per client")
+    parser.add_argument("--server-workers", type=int, default=3, help="gunicorn workers")
+    parser.add_argument("--worker-class", choices=["sync", "gthread"], default="sync")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gthread worker")
+    args = parser.parse_args()
+    if args.seconds < 1 or args.clients < 1 or args.concurrency < 1:
+        parser.error("--seconds, --clients and --concurrency must be at least 1")
+
+    def on_deadline(signum: int, frame: FrameType | None) -> None:
+        raise Deadline()
+
+    # Hard deadline: whatever hangs, the finally-blocks stop the server and drop the database.
+    signal.signal(signal.SIGALRM, on_deadline)
+    signal.alarm(int(args.warmup + args.seconds) + SETUP_BUDGET_S)
+    try:
+        figures = run(args)
+    except SetupFailed as exc:
+        print(f"setup failed: {exc}", file=sys.stderr)
+        return 1
+    except Deadline:
+        print("hard deadline passed; stopped", file=sys.stderr)
+        return 1
+    finally:
+        signal.alarm(0)
+    print_summary(figures)
+    out = VAR / "intake.json"
+    out.write_text(json.dumps(figures, indent=2) + "\n")
+    print(f"\n  written to {out.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,10 @@
+from django.contrib import admin
+
+from openhotline.intake.models import Portal
+
+
+@admin.register(Portal)
+class PortalAdmin(admin.ModelAdmin[Portal]):
+    list_display = ["name", "slug", "country", "organisation", "is_active"]
+    list_filter = ["is_active", "country"]
+    search_fields = ["name", "slug"]
