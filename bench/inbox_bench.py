@@ -29,6 +29,7 @@ def configure(use_sqlite: bool) -> str:
         OPENHOTLINE_VAR_DIR=str(var),
         OPENHOTLINE_SECRET_KEY=secrets.token_urlsafe(40),
         OPENHOTLINE_MASTER_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
+        OPENHOTLINE_STORAGE_KEY=secrets.token_urlsafe(48),
         OPENHOTLINE_SSL_REDIRECT="false",
         OPENHOTLINE_ALLOWED_HOSTS="testserver",
         DJANGO_SETTINGS_MODULE="openhotline.settings",

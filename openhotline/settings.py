@@ -32,6 +32,10 @@ DEBUG = env_bool("OPENHOTLINE_DEBUG", False)
 SECRET_KEY = env_secret("OPENHOTLINE_SECRET_KEY") or "unset-" + "x" * 50
 SECRET_KEY_IS_SET = env_secret("OPENHOTLINE_SECRET_KEY") is not None
 MASTER_KEY = env_secret("OPENHOTLINE_MASTER_KEY")
+# After a rotation, the key that wrapped older evidence keys until `rotate-master-key` ends.
+PREVIOUS_MASTER_KEY = env_secret("OPENHOTLINE_PREVIOUS_MASTER_KEY")
+# Names evidence blobs (HMAC): stable across master-key rotations, never revealed.
+STORAGE_KEY = env_secret("OPENHOTLINE_STORAGE_KEY")
 
 SITE_URL = env_str("OPENHOTLINE_SITE_URL", "http://localhost:8000").rstrip("/")
 ALLOWED_HOSTS = env_list("OPENHOTLINE_ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
@@ -59,6 +63,7 @@ INSTALLED_APPS = [
     "openhotline.audit",
     "openhotline.cases",
     "openhotline.intake",
+    "openhotline.evidence",
     "openhotline.simnet",
     "openhotline.core",
     "openhotline.demo",
@@ -232,8 +237,33 @@ USE_TZ = True
 # --- Static files ---------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+EVIDENCE_S3_BUCKET = env_str("OPENHOTLINE_EVIDENCE_S3_BUCKET", "")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Sealed blobs only: everything written here is AES-256-GCM ciphertext.
+    "evidence": (
+        {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": EVIDENCE_S3_BUCKET,
+                "endpoint_url": env_str("OPENHOTLINE_EVIDENCE_S3_ENDPOINT", "") or None,
+                "region_name": env_str("OPENHOTLINE_EVIDENCE_S3_REGION", "") or None,
+                "access_key": env_secret("OPENHOTLINE_EVIDENCE_S3_ACCESS_KEY"),
+                "secret_key": env_secret("OPENHOTLINE_EVIDENCE_S3_SECRET_KEY"),
+                "default_acl": "private",
+                "file_overwrite": False,
+            },
+        }
+        if EVIDENCE_S3_BUCKET
+        else {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {
+                "location": str(VAR_DIR / "evidence"),
+                "directory_permissions_mode": 0o700,
+                "file_permissions_mode": 0o600,
+            },
+        }
+    ),
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
@@ -279,6 +309,36 @@ SPECTACULAR_SETTINGS = {
 # --- The platform's view of the network (used from the capture issue on) -----------------
 DNS_SERVERS = env_host_ports("OPENHOTLINE_DNS_SERVERS")
 FETCH_ALLOW_NETS = env_networks("OPENHOTLINE_FETCH_ALLOW_NETS")
+
+# --- Fetching and capture -------------------------------------------------------------
+FETCH_CONNECT_TIMEOUT = env_int("OPENHOTLINE_FETCH_CONNECT_TIMEOUT", 5, minimum=1)
+FETCH_READ_TIMEOUT = env_int("OPENHOTLINE_FETCH_READ_TIMEOUT", 10, minimum=1)
+FETCH_TOTAL_TIMEOUT = env_int("OPENHOTLINE_FETCH_TOTAL_TIMEOUT", 30, minimum=1)
+FETCH_MAX_REDIRECTS = env_int("OPENHOTLINE_FETCH_MAX_REDIRECTS", 10, minimum=0)
+FETCH_MAX_PAGE_BYTES = env_int("OPENHOTLINE_FETCH_MAX_PAGE_BYTES", 5 * 1024 * 1024, minimum=1024)
+FETCH_MAX_MEDIA_BYTES = env_int("OPENHOTLINE_FETCH_MAX_MEDIA_BYTES", 50 * 1024 * 1024, minimum=1024)
+CAPTURE_MAX_MEDIA = env_int("OPENHOTLINE_CAPTURE_MAX_MEDIA", 200, minimum=1)
+CAPTURE_MAX_TOTAL_BYTES = env_int(
+    "OPENHOTLINE_CAPTURE_MAX_TOTAL_BYTES", 500 * 1024 * 1024, minimum=1024
+)
+CAPTURE_USER_AGENT = env_str(
+    "OPENHOTLINE_CAPTURE_USER_AGENT",
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/140.0 Safari/537.36",
+)
+CAPTURE_ACCEPT_LANGUAGE = env_str("OPENHOTLINE_CAPTURE_ACCEPT_LANGUAGE", "en-GB,en;q=0.8")
+# Seconds to wait before each retry of a failed capture; then the case stays failed.
+CAPTURE_RETRY_DELAYS = [
+    int(x) for x in env_list("OPENHOTLINE_CAPTURE_RETRY_DELAYS", ["60", "600", "3600", "21600"])
+]
+ONION_PROXY = env_str("OPENHOTLINE_ONION_PROXY", "")  # e.g. socks5://127.0.0.1:9050
+
+# --- Media checks ---------------------------------------------------------------------
+MEDIA_MAX_PIXELS = env_int("OPENHOTLINE_MEDIA_MAX_PIXELS", 50_000_000, minimum=1)
+MEDIA_MAX_FRAMES = env_int("OPENHOTLINE_MEDIA_MAX_FRAMES", 2_000, minimum=1)
+MEDIA_MAX_TOTAL_PIXELS = env_int("OPENHOTLINE_MEDIA_MAX_TOTAL_PIXELS", 400_000_000, minimum=1)
+VIDEO_MAX_SECONDS = env_int("OPENHOTLINE_VIDEO_MAX_SECONDS", 3 * 3600, minimum=1)
+VIDEO_MAX_DECODED_FRAMES = env_int("OPENHOTLINE_VIDEO_MAX_DECODED_FRAMES", 2_000, minimum=1)
 
 # --- Intake limits --------------------------------------------------------------------
 MAX_URLS_PER_REPORT = env_int("OPENHOTLINE_MAX_URLS_PER_REPORT", 50, minimum=1)

@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("openhotline.intake.urls")),
     path("staff/", include("openhotline.cases.urls")),
     path("staff/", include("openhotline.accounts.urls")),
+    path("staff/", include("openhotline.evidence.urls")),
     path("staff/admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

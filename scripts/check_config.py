@@ -27,6 +27,7 @@ def main() -> None:
             "OPENHOTLINE_VAR_DIR": var,
             "OPENHOTLINE_SECRET_KEY": secrets.token_urlsafe(50),
             "OPENHOTLINE_MASTER_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+            "OPENHOTLINE_STORAGE_KEY": secrets.token_urlsafe(48),
             "OPENHOTLINE_SITE_URL": "https://hotline.example.org",
             "OPENHOTLINE_ALLOWED_HOSTS": "hotline.example.org",
         }

@@ -4,7 +4,7 @@ liaison, a member and an outsider) and the socket guard: no test may reach beyon
 
 import ipaddress
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -14,6 +14,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from openhotline.accounts.models import Organisation, OrganisationKind, Role, User
+from openhotline.simnet.runner import Simnet
 
 # --- No packet leaves loopback ---------------------------------------------------------
 
@@ -125,6 +126,22 @@ def verified_client(user: User) -> Client:
 @pytest.fixture
 def analyst_client(analyst: User) -> Client:
     return verified_client(analyst)
+
+
+@pytest.fixture(scope="session")
+def simnet() -> Iterator[Simnet]:
+    """The simulated internet, on loopback, for the whole run."""
+    with Simnet() as net:
+        yield net
+
+
+@pytest.fixture
+def on_simnet(simnet: Simnet, settings: Any) -> Simnet:
+    """The platform configured as a deployment would be, pointed at simnet."""
+    settings.DNS_SERVERS = [(simnet.dns_address, simnet.dns_port)]
+    settings.FETCH_ALLOW_NETS = [ipaddress.ip_network("127.77.0.0/16")]
+    settings.FETCH_TOTAL_TIMEOUT = 5
+    return simnet
 
 
 @pytest.fixture(autouse=True)

@@ -13,6 +13,7 @@ _VAR.mkdir(parents=True, exist_ok=True)
 
 os.environ.setdefault("OPENHOTLINE_SECRET_KEY", "test-secret-key-" + "t" * 40)
 os.environ.setdefault("OPENHOTLINE_MASTER_KEY", base64.b64encode(b"m" * 32).decode())
+os.environ.setdefault("OPENHOTLINE_STORAGE_KEY", "test-storage-key-" + "s" * 30)
 os.environ.setdefault("OPENHOTLINE_VAR_DIR", str(_VAR))
 os.environ.setdefault("OPENHOTLINE_SSL_REDIRECT", "false")
 os.environ.setdefault("OPENHOTLINE_SITE_URL", "http://testserver")

@@ -12,8 +12,14 @@ def ids(messages: list) -> set[str]:
 
 
 def test_it_reports_missing_secrets() -> None:
-    with override_settings(SECRET_KEY_IS_SET=False, MASTER_KEY=None):
-        assert ids(checks.check_secrets(None)) == {"openhotline.E001", "openhotline.E002"}
+    with override_settings(SECRET_KEY_IS_SET=False, MASTER_KEY=None, STORAGE_KEY=None):
+        assert ids(checks.check_secrets(None)) == {
+            "openhotline.E001",
+            "openhotline.E002",
+            "openhotline.E006",
+        }
+    with override_settings(PREVIOUS_MASTER_KEY="short"):
+        assert ids(checks.check_secrets(None)) == {"openhotline.E007"}
 
 
 def test_it_reports_a_malformed_master_key() -> None:

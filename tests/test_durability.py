@@ -43,6 +43,7 @@ def server_env(tmp_path: Path) -> Iterator[dict[str, str]]:
         "OPENHOTLINE_VAR_DIR": str(tmp_path),
         "OPENHOTLINE_SECRET_KEY": secrets.token_urlsafe(40),
         "OPENHOTLINE_MASTER_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "OPENHOTLINE_STORAGE_KEY": secrets.token_urlsafe(48),
         "OPENHOTLINE_SSL_REDIRECT": "false",
         "OPENHOTLINE_REPORT_RATE": "100000/min",
     }

@@ -13,7 +13,9 @@ class CaseKind(models.TextChoices):
 
 class CaseState(models.TextChoices):
     RECEIVED = "received", _("Received")
-    # Later issues add capture, assessment and action states.
+    CAPTURED = "captured", _("Captured")
+    CAPTURE_FAILED = "capture_failed", _("Capture failed")
+    # Later issues add assessment and action states.
 
 
 class Case(models.Model):
@@ -27,6 +29,8 @@ class Case(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_reported_at = models.DateTimeField(default=timezone.now)
     report_count = models.PositiveIntegerField(default=0)
+    # Two captures through different pathways (referrer, user agent) saw different pages.
+    possibly_disguised = models.BooleanField(default=False)
     latest_report = models.ForeignKey(
         "intake.Report", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

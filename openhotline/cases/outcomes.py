@@ -11,5 +11,13 @@ def public_outcome(state: str) -> str:
             "We have received this and one of our analysts will assess it. "
             "There is nothing more you need to do."
         ),
+        CaseState.CAPTURED: _(
+            "We have received this and one of our analysts will assess it. "
+            "There is nothing more you need to do."
+        ),
+        CaseState.CAPTURE_FAILED: _(
+            "We have received this and one of our analysts will assess it. "
+            "There is nothing more you need to do."
+        ),
     }
     return outcomes.get(state, _("We are working on this."))  # type: ignore[call-overload]

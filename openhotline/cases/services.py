@@ -21,6 +21,10 @@ def attach_report_to_url(normalised_url: str, report: Any) -> tuple[Case, bool]:
     _count_report(case, report, now)
     if created:
         _opened(case)
+        # In the same transaction: the capture is as durable as the report.
+        from openhotline.evidence.services import request_capture
+
+        request_capture(case)
     return case, created
 
 

@@ -39,6 +39,24 @@ def check_secrets(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> lis
                 id="openhotline.E003",
             )
         )
+    if not settings.STORAGE_KEY:
+        errors.append(
+            Error(
+                "OPENHOTLINE_STORAGE_KEY is not set: evidence blobs cannot be named.",
+                hint="Set it (or OPENHOTLINE_STORAGE_KEY_FILE) to a long random string; "
+                "`openhotline generate-secrets var/secrets` makes one. Never change it.",
+                id="openhotline.E006",
+            )
+        )
+    if settings.PREVIOUS_MASTER_KEY and master_key_error(settings.PREVIOUS_MASTER_KEY):
+        errors.append(
+            Error(
+                "OPENHOTLINE_PREVIOUS_MASTER_KEY is malformed: "
+                f"{master_key_error(settings.PREVIOUS_MASTER_KEY)}.",
+                hint="It must be the previous master key: 32 bytes in base64.",
+                id="openhotline.E007",
+            )
+        )
     return errors
 
 

@@ -8,6 +8,7 @@ ciphertext with tag.
 import base64
 import os
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -17,10 +18,11 @@ from django.core.exceptions import ImproperlyConfigured
 _VERSION = b"\x01"
 
 
-def _key(purpose: str) -> bytes:
-    if not settings.MASTER_KEY:
+def _key(purpose: str, master_b64: str | None = None) -> bytes:
+    master_b64 = master_b64 or settings.MASTER_KEY
+    if not master_b64:
         raise ImproperlyConfigured("OPENHOTLINE_MASTER_KEY is not set")
-    master = base64.b64decode(settings.MASTER_KEY)
+    master = base64.b64decode(master_b64)
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()).derive(
         master
     )
@@ -33,7 +35,26 @@ def seal(plaintext: str, *, purpose: str) -> bytes:
 
 
 def open_sealed(sealed: bytes, *, purpose: str) -> str:
+    """Open with the current master key, or the previous one during a rotation."""
     if sealed[:1] != _VERSION:
         raise ValueError("unknown sealed-box version")
     nonce, box = sealed[1:13], sealed[13:]
-    return AESGCM(_key(purpose)).decrypt(nonce, box, _VERSION + purpose.encode()).decode()
+    keys = [settings.MASTER_KEY, settings.PREVIOUS_MASTER_KEY]
+    for master in [k for k in keys if k]:
+        try:
+            return (
+                AESGCM(_key(purpose, master))
+                .decrypt(nonce, box, _VERSION + purpose.encode())
+                .decode()
+            )
+        except InvalidTag:
+            continue
+    raise InvalidTag("sealed box does not open with the configured master keys")
+
+
+def sealed_with_current(sealed: bytes, *, purpose: str) -> bool:
+    try:
+        AESGCM(_key(purpose)).decrypt(sealed[1:13], sealed[13:], _VERSION + purpose.encode())
+    except InvalidTag:
+        return False
+    return True

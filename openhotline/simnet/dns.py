@@ -25,6 +25,8 @@ class WorldResolver(BaseResolver):  # type: ignore[misc, unused-ignore]
     def __init__(self, world: World, ttl: int = TTL) -> None:
         self.world = world
         self.ttl = ttl
+        self._asked: dict[str, int] = {}
+        self._lock = threading.Lock()
 
     def resolve(self, request: DNSRecord, handler: DNSHandler) -> DNSRecord:
         # ra=0: we are authoritative only and say so.
@@ -51,7 +53,14 @@ class WorldResolver(BaseResolver):  # type: ignore[misc, unused-ignore]
         for alias, target in chain:
             reply.add_answer(RR(alias, QTYPE.CNAME, rdata=CNAME(target), ttl=self.ttl))
         if qtype in (QTYPE.A, QTYPE.ANY):
-            reply.add_answer(RR(host.name, QTYPE.A, rdata=A(host.address), ttl=self.ttl))
+            address = host.address
+            if host.rebind_to is not None:
+                # A hostile resolver: a checked answer first, a forbidden one next time.
+                with self._lock:
+                    self._asked[host.name] = self._asked.get(host.name, 0) + 1
+                    if self._asked[host.name] % 2 == 0:
+                        address = host.rebind_to
+            reply.add_answer(RR(host.name, QTYPE.A, rdata=A(address), ttl=0))
         elif not (chain and qtype == QTYPE.CNAME):
             # The name exists but has no record of this type (e.g. AAAA): NODATA.
             reply.add_auth(self._soa())

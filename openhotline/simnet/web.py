@@ -15,7 +15,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from . import images
+from . import behaviours, images
 from .world import SimHost, SimPage, World, normalize_name
 
 log = logging.getLogger(__name__)
@@ -180,7 +180,15 @@ class _Handler(BaseHTTPRequestHandler):
         self._respond(send_body=False)
 
     def _respond(self, send_body: bool) -> None:
-        status, ctype, body = self.server.site.respond(
+        site = self.server.site
+        host = site._pick_host(self.server.address, self.headers.get("Host", ""))
+        if host is not None and host.behaviour:
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            special = behaviours.respond(host, self.path, headers)
+            if special is not None:
+                self._send_special(special, send_body)
+                return
+        status, ctype, body = site.respond(
             self.server.address, self.headers.get("Host", ""), self.path
         )
         self.send_response(status)
@@ -190,6 +198,25 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if send_body:
             self.wfile.write(body)
+
+    def _send_special(self, response: behaviours.SimResponse, send_body: bool) -> None:
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        if isinstance(response.body, bytes):
+            self.send_header("Content-Length", str(len(response.body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if not send_body:
+            return
+        chunks = [response.body] if isinstance(response.body, bytes) else response.body
+        try:
+            for chunk in chunks:
+                self.wfile.write(chunk)
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client stopped reading at its limit, as it should
 
     def log_message(self, format: str, *args: object) -> None:
         log.debug("%s %s", self.address_string(), format % args)

@@ -66,6 +66,10 @@ class SimHost:
     image_sizes: dict[str, tuple[int, int]] = field(default_factory=dict)
     # A mirror serves byte-identical images to the host it mirrors (same seeds).
     mirror_of: str | None = None
+    # A named behaviour of openhotline.simnet.behaviours (redirects, disguised, hostile).
+    behaviour: str = ""
+    # DNS rebinding: every other answer for this name is this (loopback) address instead.
+    rebind_to: str | None = None
 
     @property
     def images(self) -> tuple[str, ...]:
@@ -174,6 +178,8 @@ def _validate(world: World) -> None:
         if host.address == world.dns_address:
             raise WorldError(f"{host.name} uses the DNS server's address")
         _check_images(host.name, host.images)
+        if host.rebind_to is not None and ipaddress.IPv4Address(host.rebind_to) not in _LOOPBACK:
+            raise WorldError(f"{host.name} rebinds outside loopback")
         if host.mirror_of is not None and host.mirror_of not in by_name:
             raise WorldError(f"{host.name} mirrors unknown host {host.mirror_of!r}")
         for path, page in host.pages.items():
@@ -274,6 +280,38 @@ def default_world() -> World:
             country="XK",
             description="Host in a country without a hotline",
             pages=pages(SimPage("/files/1", "File 1", images=("q1.jpg", "q2.png"))),
+        ),
+        # Hosts with behaviours (openhotline.simnet.behaviours): the capture's hard cases.
+        SimHost(
+            name="redirects.test",
+            address="127.77.6.10",
+            country="NL",
+            description="Redirect chains, loops and redirects to forbidden addresses",
+            behaviour="redirects",
+        ),
+        SimHost(
+            name="disguised.test",
+            address="127.77.7.10",
+            country="US",
+            description="Shows other pictures unless the visitor comes from forum-nl.test",
+            behaviour="disguised",
+            extra_images=("decoy-1.jpg", "decoy-2.jpg", "hidden-1.jpg", "hidden-2.png"),
+        ),
+        SimHost(
+            name="hostile.test",
+            address="127.77.8.10",
+            country="RU",
+            description="Huge and slow responses, corrupt images and pixel bombs",
+            behaviour="hostile",
+            extra_images=("fine.jpg",),
+        ),
+        SimHost(
+            name="rebind.test",
+            address="127.77.9.10",
+            country="GB",
+            description="Its DNS answer changes to a forbidden address between lookups",
+            pages=pages(SimPage("/page", "Rebinding", images=("r1.png",))),
+            rebind_to="127.0.0.1",
         ),
     )
     return World(

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandParser
 SECRETS = {
     "secret_key": lambda: secrets.token_urlsafe(50),
     "master_key": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
+    "storage_key": lambda: secrets.token_urlsafe(48),
 }
 
 
@@ -34,5 +35,6 @@ class Command(BaseCommand):
             self.stdout.write(f"created  {path}")
         self.stdout.write(
             f"export OPENHOTLINE_SECRET_KEY_FILE={directory / 'secret_key'}\n"
-            f"export OPENHOTLINE_MASTER_KEY_FILE={directory / 'master_key'}"
+            f"export OPENHOTLINE_MASTER_KEY_FILE={directory / 'master_key'}\n"
+            f"export OPENHOTLINE_STORAGE_KEY_FILE={directory / 'storage_key'}"
         )

@@ -1,0 +1,209 @@
+"""Checking media from bytes (never from names or headers), with limits against bombs,
+and previews made in memory. Nothing here touches the disk.
+
+`inspect` never raises for bad input: corrupt, truncated, over-limit or unknown files
+come back as a result with a reason, so a worker never dies on hostile media.
+"""
+
+import io
+import warnings
+from dataclasses import dataclass
+
+import av
+from django.conf import settings
+from PIL import Image, ImageFilter, ImageOps
+
+from openhotline.evidence.models import MediaCheck, MediaKind
+
+# Pillow refuses images above twice this with DecompressionBombError; our own check
+# (below) refuses above MEDIA_MAX_PIXELS first, with a reason.
+Image.MAX_IMAGE_PIXELS = None
+
+
+@dataclass(frozen=True)
+class MediaFacts:
+    kind: str
+    mime: str
+    format: str
+    check: str
+    problem: str = ""
+    width: int | None = None
+    height: int | None = None
+    frames: int | None = None
+    duration_seconds: float | None = None
+
+
+_SIGNATURES: list[tuple[bytes, int, str, str, str]] = [
+    # (magic, offset, kind, mime, format)
+    (b"\xff\xd8\xff", 0, MediaKind.IMAGE, "image/jpeg", "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", 0, MediaKind.IMAGE, "image/png", "PNG"),
+    (b"GIF87a", 0, MediaKind.IMAGE, "image/gif", "GIF"),
+    (b"GIF89a", 0, MediaKind.IMAGE, "image/gif", "GIF"),
+    (b"BM", 0, MediaKind.IMAGE, "image/bmp", "BMP"),
+    (b"II*\x00", 0, MediaKind.IMAGE, "image/tiff", "TIFF"),
+    (b"MM\x00*", 0, MediaKind.IMAGE, "image/tiff", "TIFF"),
+    (b"\x1aE\xdf\xa3", 0, MediaKind.VIDEO, "video/webm", "WEBM"),
+    (b"OggS", 0, MediaKind.VIDEO, "video/ogg", "OGG"),
+    (b"FLV", 0, MediaKind.VIDEO, "video/x-flv", "FLV"),
+]
+
+
+def sniff(data: bytes) -> tuple[str, str, str]:
+    """(kind, mime, format) from the first bytes."""
+    for magic, offset, kind, mime, fmt in _SIGNATURES:
+        if data[offset : offset + len(magic)] == magic:
+            return kind, mime, fmt
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return MediaKind.IMAGE, "image/webp", "WEBP"
+    if data[:4] == b"RIFF" and data[8:12] == b"AVI ":
+        return MediaKind.VIDEO, "video/x-msvideo", "AVI"
+    if data[4:8] == b"ftyp":
+        brand = data[8:12]
+        if brand in (b"avif", b"avis"):
+            return MediaKind.IMAGE, "image/avif", "AVIF"
+        if brand in (b"heic", b"heix", b"mif1", b"msf1"):
+            return MediaKind.IMAGE, "image/heic", "HEIC"
+        if brand.startswith(b"qt"):
+            return MediaKind.VIDEO, "video/quicktime", "MOV"
+        return MediaKind.VIDEO, "video/mp4", "MP4"
+    return MediaKind.OTHER, "application/octet-stream", ""
+
+
+def inspect(data: bytes) -> MediaFacts:
+    kind, mime, fmt = sniff(data)
+    if not data:
+        return MediaFacts(MediaKind.OTHER, mime, fmt, MediaCheck.UNSUPPORTED, "empty file")
+    if kind == MediaKind.IMAGE:
+        return _inspect_image(data, mime, fmt)
+    if kind == MediaKind.VIDEO:
+        return _inspect_video(data, mime, fmt)
+    return MediaFacts(kind, mime, fmt, MediaCheck.UNSUPPORTED, "not a known image or video format")
+
+
+def _inspect_image(data: bytes, mime: str, fmt: str) -> MediaFacts:
+    def result(check: str, problem: str = "", **facts: int | None) -> MediaFacts:
+        return MediaFacts(MediaKind.IMAGE, mime, fmt, check, problem, **facts)
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            width, height = image.size
+            pixels = width * height
+            if pixels > settings.MEDIA_MAX_PIXELS:
+                return result(
+                    MediaCheck.REFUSED,
+                    f"pixel bomb: {width}x{height} = {pixels:,} pixels, over the limit of "
+                    f"{settings.MEDIA_MAX_PIXELS:,}",
+                    width=width,
+                    height=height,
+                )
+            frames = _count_frames(image)
+            if (
+                frames > settings.MEDIA_MAX_FRAMES
+                or frames * pixels > settings.MEDIA_MAX_TOTAL_PIXELS
+            ):
+                return result(
+                    MediaCheck.REFUSED,
+                    f"animation bomb: {frames} frames of {width}x{height}, over the limits",
+                    width=width,
+                    height=height,
+                    frames=frames,
+                )
+            # Decode every frame: truncation and corruption show only when pixels are read.
+            for index in range(frames):
+                image.seek(index)
+                image.load()
+            return result(MediaCheck.OK, width=width, height=height, frames=frames)
+    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError,
+            Image.DecompressionBombWarning) as exc:  # fmt: skip
+        return result(MediaCheck.CORRUPT, f"cannot decode: {_plain(exc)}")
+
+
+def _count_frames(image: Image.Image) -> int:
+    """Frames of an animation, counted without decoding more than the limit allows."""
+    declared = getattr(image, "n_frames", 1)
+    return int(declared)
+
+
+def _inspect_video(data: bytes, mime: str, fmt: str) -> MediaFacts:
+    facts: dict[str, float | int | None] = {}
+
+    def result(check: str, problem: str = "") -> MediaFacts:
+        return MediaFacts(
+            MediaKind.VIDEO, mime, fmt, check, problem,
+            width=_int(facts.get("width")), height=_int(facts.get("height")),
+            frames=_int(facts.get("frames")), duration_seconds=facts.get("duration"),
+        )  # fmt: skip
+
+    try:
+        with av.open(io.BytesIO(data), mode="r") as container:
+            if not container.streams.video:
+                return result(MediaCheck.UNSUPPORTED, "no video stream")
+            stream = container.streams.video[0]
+            width, height = stream.codec_context.width, stream.codec_context.height
+            duration = float(container.duration / av.time_base) if container.duration else None
+            facts.update(width=width, height=height, duration=duration)
+            if width * height > settings.MEDIA_MAX_PIXELS:
+                return result(MediaCheck.REFUSED, f"video frames of {width}x{height} are over "
+                              "the pixel limit")  # fmt: skip
+            if duration is not None and duration > settings.VIDEO_MAX_SECONDS:
+                return result(MediaCheck.REFUSED, f"video of {duration:.0f} s is over the limit "
+                              f"of {settings.VIDEO_MAX_SECONDS} s")  # fmt: skip
+            decoded = 0
+            for _frame in container.decode(stream):
+                decoded += 1
+                if decoded >= settings.VIDEO_MAX_DECODED_FRAMES:
+                    break
+            facts["frames"] = decoded
+            if decoded == 0:
+                return result(MediaCheck.CORRUPT, "no frame could be decoded")
+            return result(MediaCheck.OK)
+    except (av.error.FFmpegError, OSError, ValueError, IndexError) as exc:
+        return result(MediaCheck.CORRUPT, f"cannot decode: {_plain(exc)}")
+
+
+def _int(value: float | int | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _plain(exc: BaseException) -> str:
+    return (str(exc) or type(exc).__name__)[:300]
+
+
+def preview(
+    data: bytes, *, max_side: int = 512, blur: float = 0.0, greyscale: bool = True
+) -> bytes:
+    """A PNG preview made in memory: oriented, scaled down, optionally blurred and grey.
+
+    For a video, its first decodable frame. Raises ValueError if nothing can be shown.
+    """
+    kind, _mime, _fmt = sniff(data)
+    if kind == MediaKind.VIDEO:
+        image = _first_video_frame(data)
+    else:
+        facts = inspect(data)
+        if facts.check != MediaCheck.OK:
+            raise ValueError(f"no preview: {facts.problem}")
+        image = Image.open(io.BytesIO(data))
+        image.seek(0)
+        image = ImageOps.exif_transpose(image) or image
+    image = image.convert("RGB")
+    image.thumbnail((max_side, max_side))
+    if greyscale:
+        image = ImageOps.grayscale(image)
+    if blur > 0:
+        image = image.filter(ImageFilter.GaussianBlur(radius=blur))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def _first_video_frame(data: bytes) -> Image.Image:
+    facts = inspect(data)
+    if facts.check != MediaCheck.OK:
+        raise ValueError(f"no preview: {facts.problem}")
+    with av.open(io.BytesIO(data), mode="r") as container:
+        for frame in container.decode(container.streams.video[0]):
+            return frame.to_image()
+    raise ValueError("no preview: no frame")
