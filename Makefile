@@ -59,6 +59,8 @@ test: $(STAMP) chromium lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/intake_bench.py
+	$(BIN)/python bench/inbox_bench.py
+	$(BIN)/python bench/capture_bench.py
 
 clean:
 	rm -rf $(VENV) var/test

@@ -331,6 +331,8 @@ CAPTURE_ACCEPT_LANGUAGE = env_str("OPENHOTLINE_CAPTURE_ACCEPT_LANGUAGE", "en-GB,
 CAPTURE_RETRY_DELAYS = [
     int(x) for x in env_list("OPENHOTLINE_CAPTURE_RETRY_DELAYS", ["60", "600", "3600", "21600"])
 ]
+# A capture still running this long after it started is presumed dead and re-queued.
+CAPTURE_STALL_SECONDS = env_int("OPENHOTLINE_CAPTURE_STALL_SECONDS", 900, minimum=60)
 ONION_PROXY = env_str("OPENHOTLINE_ONION_PROXY", "")  # e.g. socks5://127.0.0.1:9050
 
 # --- Media checks ---------------------------------------------------------------------

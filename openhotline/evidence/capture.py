@@ -10,6 +10,7 @@ database transactions, then records the outcome atomically. Failures that may pa
 import hashlib
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -75,6 +76,8 @@ def run_capture(capture_id: int) -> str:
 
 
 def _claim(capture_id: int) -> Capture | None:
+    from openhotline.evidence.tasks import capture_watchdog_task
+
     with transaction.atomic():
         capture = Capture.objects.select_for_update().filter(pk=capture_id).first()
         if capture is None or capture.state != CaptureState.PENDING:
@@ -82,7 +85,31 @@ def _claim(capture_id: int) -> Capture | None:
         capture.state = CaptureState.RUNNING
         capture.started_at = timezone.now()
         capture.save(update_fields=["state", "started_at"])
+        # If this worker dies mid-capture, the watchdog puts the capture back in the queue.
+        capture_watchdog_task.using(
+            run_after=capture.started_at + timedelta(seconds=settings.CAPTURE_STALL_SECONDS)
+        ).enqueue(capture.pk, capture.started_at.isoformat())
     return capture
+
+
+def restart_if_stalled(capture_id: int, started_at: str) -> str:
+    """Re-queue a capture still running long after it started: its worker died."""
+    from openhotline.evidence.tasks import capture_task
+
+    with transaction.atomic():
+        capture = Capture.objects.select_for_update().filter(pk=capture_id).first()
+        if (
+            capture is None
+            or capture.state != CaptureState.RUNNING
+            or capture.started_at is None
+            or capture.started_at.isoformat() != started_at
+        ):
+            return "not stalled"
+        capture.state = CaptureState.PENDING
+        capture.problem = f"restarted: the worker stopped during the run begun {started_at}"
+        capture.save(update_fields=["state", "problem"])
+        capture_task.enqueue(capture.pk)
+    return "restarted"
 
 
 def _proxy_for(url: str) -> str | None:

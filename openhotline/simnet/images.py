@@ -53,7 +53,7 @@ def content_type(fmt: ImageFormat) -> str:
 
 
 # Pages reference the same images over and over; rendering is the expensive part.
-@functools.lru_cache(maxsize=512)
+@functools.lru_cache(maxsize=2048)
 def _render(seed: str, fmt: ImageFormat, width: int, height: int) -> bytes:
     image = _draw(seed, width, height)
     buf = io.BytesIO()

@@ -177,3 +177,25 @@ def test_dns_rebinding_never_reaches_the_second_answer(on_simnet: Simnet) -> Non
     assert all(hop["address"] in (None, "127.77.9.10") for hop in capture.hops)
     for item in capture.items.all():
         assert "127.0.0.1" not in item.problem or item.state == ItemState.REFUSED
+
+
+def test_a_capture_whose_worker_died_is_put_back_in_the_queue(on_simnet: Simnet) -> None:
+    """GIVEN a capture claimed by a worker that then died (it stays "running")
+    WHEN  its watchdog comes due
+    THEN  the capture is pending again with a new task, and runs to completion."""
+    from openhotline.evidence.capture import _claim, restart_if_stalled
+
+    case = report(on_simnet.url("gallery-one.test", "/albums/sunrise"))
+    claimed = _claim(capture_of(case).pk)
+    assert claimed is not None and claimed.started_at is not None
+    watchdog = DBTaskResult.objects.get(task_path__endswith="capture_watchdog_task")
+    assert watchdog.run_after is not None and watchdog.run_after > claimed.started_at
+    assert run_capture(claimed.pk) == "already handled"  # a second worker keeps off
+    assert restart_if_stalled(claimed.pk, "2000-01-01T00:00:00+00:00") == "not stalled"
+    assert restart_if_stalled(claimed.pk, claimed.started_at.isoformat()) == "restarted"
+    capture = capture_of(case)
+    assert capture.state == CaptureState.PENDING and "worker stopped" in capture.problem
+    run_capture(capture.pk)
+    capture.refresh_from_db()
+    assert capture.state == CaptureState.DONE
+    assert restart_if_stalled(capture.pk, claimed.started_at.isoformat()) == "not stalled"
