@@ -182,7 +182,9 @@ def cpu_seconds(pids: list[int]) -> float:
 
 
 def children_of(parent: int) -> list[int]:
-    found = []
+    found: list[int] = []
+    if not Path("/proc").is_dir():
+        return found
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             fields = _proc_stat(int(entry.name))
@@ -323,7 +325,7 @@ def start_server(
             except httpx.TransportError:
                 time.sleep(0.2)
                 continue
-            if len(children_of(server.pid)) >= args.server_workers or not Path("/proc").is_dir():
+            if not Path("/proc").is_dir() or len(children_of(server.pid)) >= args.server_workers:
                 return server
             time.sleep(0.2)  # the first worker answered; wait for the others to boot
     stop_server(server)

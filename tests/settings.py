@@ -38,6 +38,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-if str(DATABASES["default"]["ENGINE"]).endswith("sqlite3"):
+if str(DATABASES["default"]["ENGINE"]).endswith("postgresql"):
+    DATABASES["default"]["TEST"] = {"NAME": f"test_openhotline_{os.getpid()}"}
+elif str(DATABASES["default"]["ENGINE"]).endswith("sqlite3"):
     # A file, not memory: the browser tests' server thread and subprocesses share it.
-    DATABASES["default"]["TEST"] = {"NAME": str(_VAR / "test.sqlite3")}
+    # One file per test run, so runs side by side (two checkouts, a helper) never collide.
+    DATABASES["default"]["TEST"] = {"NAME": str(_VAR / f"test-{os.getpid()}.sqlite3")}

@@ -22,8 +22,12 @@ def record(
     object_type = obj._meta.label_lower if obj is not None else ""
     object_id = str(obj.pk) if obj is not None else ""
     payload = data or {}
-    with transaction.atomic():
-        head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
+    # No savepoint of our own: callers' transactions are atomic already, and a statement
+    # less keeps the head locked for less time.
+    with transaction.atomic(savepoint=False):
+        head = AuditHead.objects.select_for_update().filter(pk=1).first()
+        if head is None:
+            head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
         event = AuditEvent(
             seq=head.seq + 1,
             at=timezone.now(),

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -10,15 +10,38 @@ from openhotline.audit.services import record
 from openhotline.cases.models import Case, CaseKind, CaseState, CaseTransition
 from openhotline.urlnorm import host_of
 
+# One statement opens the case or counts the report on it, atomically under concurrency
+# (PostgreSQL and SQLite ≥ 3.35 both speak this). report_count is 1 only on the insert.
+_UPSERT = f"""
+INSERT INTO {Case._meta.db_table}
+    (kind, url, host, state, created_at, last_reported_at, report_count, latest_report_id,
+     possibly_disguised)
+VALUES (%s, %s, %s, %s, %s, %s, 1, %s, %s)
+ON CONFLICT (url) DO UPDATE SET
+    report_count = {Case._meta.db_table}.report_count + 1,
+    last_reported_at = excluded.last_reported_at,
+    latest_report_id = excluded.latest_report_id
+RETURNING id, report_count
+"""  # noqa: S608 (table name from the model, values as parameters)
+
 
 def attach_report_to_url(normalised_url: str, report: Any) -> tuple[Case, bool]:
     """The case for this URL, opened if new, with the report counted on it."""
     now = timezone.now()
-    case, created = Case.objects.get_or_create(
-        url=normalised_url,
-        defaults={"kind": CaseKind.URL, "host": host_of(normalised_url), "created_at": now},
-    )
-    _count_report(case, report, now)
+    host = host_of(normalised_url)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _UPSERT,
+            [CaseKind.URL.value, normalised_url, host, CaseState.RECEIVED.value, now, now,
+             report.pk, False],
+        )  # fmt: skip
+        case_id, report_count = cursor.fetchone()
+    created = report_count == 1
+    case = Case(
+        pk=case_id, kind=CaseKind.URL, url=normalised_url, host=host, created_at=now,
+        last_reported_at=now, report_count=report_count, latest_report=report,
+    )  # fmt: skip
+    case._state.adding = False
     if created:
         _opened(case)
         # In the same transaction: the capture is as durable as the report.
