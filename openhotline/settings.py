@@ -333,6 +333,9 @@ CAPTURE_RETRY_DELAYS = [
 ]
 # A capture still running this long after it started is presumed dead and re-queued.
 CAPTURE_STALL_SECONDS = env_int("OPENHOTLINE_CAPTURE_STALL_SECONDS", 900, minimum=60)
+# A run stops fetching more media after this long; must be well below the stall time.
+CAPTURE_MAX_SECONDS = env_int("OPENHOTLINE_CAPTURE_MAX_SECONDS", 600, minimum=10)
+CAPTURE_MAX_RESTARTS = env_int("OPENHOTLINE_CAPTURE_MAX_RESTARTS", 2, minimum=0)
 ONION_PROXY = env_str("OPENHOTLINE_ONION_PROXY", "")  # e.g. socks5://127.0.0.1:9050
 
 # --- Media checks ---------------------------------------------------------------------
@@ -357,5 +360,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("OPENHOTLINE_LOG_LEVEL", "INFO")},
     # Never log request lines of the public pages with addresses: the web server's access
     # log is off in `openhotline serve` for the same reason.
-    "loggers": {"django.request": {"level": "ERROR"}},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        # httpx logs every request line at INFO: that would put reported URLs in the logs.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
 }

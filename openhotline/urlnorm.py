@@ -21,6 +21,10 @@ _QUERY_SAFE = _PATH_SAFE | frozenset("?")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _ONION_V3 = re.compile(r"^(?:[a-z0-9-]+\.)*[a-z2-7]{56}\.onion$")
 _HEX = frozenset("0123456789abcdefABCDEF")
+_HAS_AUTHORITY = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+_SCHEME_ONLY = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:(?!\d)")
+# Browsers accept underscores in names (my_site.example.com) that IDNA 2008 refuses.
+_ASCII_LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
 
 
 class UrlRejected(ValueError):
@@ -40,12 +44,14 @@ def normalise_url(raw: str, *, max_length: int = 2048) -> str:
         raise UrlRejected("control", "The address contains control characters.")
     if len(text) > max_length:
         raise UrlRejected("too_long", f"The address is longer than {max_length} characters.")
-    if "://" not in text:
+    if not _HAS_AUTHORITY.match(text):
         # What a browser does with "example.com/page" typed in the address bar.
-        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:(?!\d)", text):
+        if _SCHEME_ONLY.match(text):
             raise UrlRejected("scheme", "Only web addresses (http or https) can be reported.")
         text = "http://" + text.lstrip("/")
-    text = text.replace("\\", "/")
+    # Browsers read "\" as "/" in the address and path, never in the query or fragment.
+    cut = min([i for i in (text.find("?"), text.find("#")) if i >= 0], default=len(text))
+    text = text[:cut].replace("\\", "/") + text[cut:]
     try:
         parts = urlsplit(text)
     except ValueError:
@@ -103,10 +109,15 @@ def normalise_host(text: str) -> str:
     ipv4 = parse_ipv4(host)
     if ipv4 is not None:
         return str(ipv4)
-    try:
-        host = idna.encode(host, uts46=True).decode("ascii")
-    except (idna.IDNAError, UnicodeError):
-        raise UrlRejected("host", f"The host name {text!r} is not valid.") from None
+    if host.isascii() and all(_ASCII_LABEL.match(label) for label in host.split(".")):
+        pass  # plain ASCII names need no IDNA, and keep their underscores
+    else:
+        try:
+            host = idna.encode(host, uts46=True).decode("ascii")
+        except (idna.IDNAError, UnicodeError):
+            raise UrlRejected("host", f"The host name {text!r} is not valid.") from None
+    if len(host) > 253:
+        raise UrlRejected("host", "The host name is too long.")
     if host.endswith(".onion") and not _ONION_V3.match(host):
         raise UrlRejected("onion", "This .onion address is not a valid version 3 onion address.")
     if "." not in host and host != "localhost":

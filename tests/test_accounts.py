@@ -136,3 +136,40 @@ def test_expired_and_forged_tokens_are_refused(analyst: User) -> None:
 def test_a_member_token_does_not_open_staff_endpoints(client: Client, member: User) -> None:
     headers = {"Authorization": f"Bearer {issue_token(member).plaintext}"}
     assert client.get("/api/v1/cases", headers=headers).status_code == 403
+
+
+def test_admin_access_follows_the_role_and_admin_edits_are_audited(administrator: User) -> None:
+    from tests.conftest import verified_client
+
+    client = verified_client(administrator)
+    assert client.get("/staff/admin/").status_code == 200
+    target = User.objects.create_user("to-edit", password="x" * 20, role=Role.ANALYST)
+    response = client.post(
+        f"/staff/admin/accounts/user/{target.pk}/change/",
+        {"username": "to-edit", "email": "", "role": "qa_reviewer", "organisation": "",
+         "is_active": "on"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    assert User.objects.get(pk=target.pk).role == Role.QA_REVIEWER
+    event = AuditEvent.objects.get(action="admin.changed")
+    assert event.actor == administrator.username and event.data == {"fields": ["role"]}
+    administrator.role = Role.MEMBER
+    administrator.save()
+    administrator.refresh_from_db()
+    assert not administrator.is_staff and not administrator.is_superuser
+    assert client.get("/staff/admin/").status_code == 302
+
+
+def test_the_admin_cannot_bring_a_revoked_token_back(administrator: User, analyst: User) -> None:
+    from tests.conftest import verified_client
+
+    issued = issue_token(analyst)
+    revoke_token(issued.plaintext)
+    client = verified_client(administrator)
+    client.post(
+        f"/staff/admin/accounts/apitoken/{issued.token.pk}/change/",
+        {"name": "renamed", "revoked_at_0": "", "revoked_at_1": ""},
+    )
+    token = ApiToken.objects.get(pk=issued.token.pk)
+    assert token.revoked_at is not None
+    assert check_token(issued.plaintext) is None

@@ -135,3 +135,13 @@ def test_only_administrators_reach_the_admin(
 ) -> None:
     assert refused(verified_client(analyst).get("/staff/admin/"))
     assert verified_client(administrator).get("/staff/admin/").status_code == 200
+
+
+@pytest.mark.parametrize(("route", "path"), PRIVATE)
+@pytest.mark.parametrize("who", ["anonymous", "member", "outsider"])
+def test_posting_to_any_private_route_is_refused_too(
+    request: pytest.FixtureRequest, world: Params, who: str, route: str, path: str
+) -> None:
+    client = Client() if who == "anonymous" else verified_client(request.getfixturevalue(who))
+    response = client.post(path.format_map(world), {})
+    assert refused(response), f"{who} got {response.status_code} from POST {path}"

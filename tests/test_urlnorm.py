@@ -124,3 +124,23 @@ def test_any_text_is_either_normalised_or_rejected_with_a_reason(text: str) -> N
         assert rejection.code and rejection.message
     else:
         assert result.startswith(("http://", "https://")) and len(result) <= 2048
+
+
+@pytest.mark.parametrize(
+    ("typed", "normalised"),
+    [
+        (
+            "example.test/r?to=https://elsewhere.test/",
+            "http://example.test/r?to=https://elsewhere.test/",
+        ),
+        ("http://my_site.example.test/a", "http://my_site.example.test/a"),
+        ("http://example.test\\a\\b?q=a\\b", "http://example.test/a/b?q=a%5Cb"),
+        ("localhost:8080/x", "http://localhost:8080/x"),
+    ],
+)
+def test_it_reads_addresses_as_a_browser_does(typed: str, normalised: str) -> None:
+    assert normalise_url(typed) == normalised
+
+
+def test_a_backslash_in_the_query_is_not_a_slash() -> None:
+    assert normalise_url("http://x.test/?q=a\\b") != normalise_url("http://x.test/?q=a/b")

@@ -1,5 +1,7 @@
 """Staff and organisation users, their roles, organisations and API tokens."""
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
@@ -55,6 +57,14 @@ class User(AbstractUser):
     @property
     def is_hotline_staff(self) -> bool:
         return self.is_active and self.role in STAFF_ROLES
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Django's own flags follow the role, so changing a role changes admin access too.
+        self.is_staff = self.is_superuser = self.role == Role.ADMINISTRATOR
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "role" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "is_staff", "is_superuser"}
+        super().save(*args, **kwargs)
 
 
 class ApiToken(models.Model):

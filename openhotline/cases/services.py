@@ -72,10 +72,22 @@ def _opened(case: Case) -> None:
     )
 
 
-def transition(case: Case, to_state: CaseState, *, actor: Any, reason: str = "") -> None:
+def transition(
+    case: Case,
+    to_state: CaseState,
+    *,
+    actor: Any,
+    reason: str = "",
+    only_from: set[str] | None = None,
+) -> bool:
+    """Move a case to `to_state`, recorded as a row and an audit event. With `only_from`,
+    the move happens only if the case (read under a row lock) is in one of those states,
+    so a late or racing step cannot undo a later one. Returns whether it moved."""
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
         from_state = locked.state
+        if only_from is not None and from_state not in only_from:
+            return False
         locked.state = to_state
         locked.save(update_fields=["state"])
         CaseTransition.objects.create(
@@ -88,3 +100,4 @@ def transition(case: Case, to_state: CaseState, *, actor: Any, reason: str = "")
             data={"from": from_state, "to": str(to_state), "reason": reason},
         )
     case.state = to_state
+    return True

@@ -15,8 +15,8 @@ from openhotline.intake.models import Channel, Portal
 PAGE_SIZE = 50
 
 
-@require_GET
 @staff_required
+@require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
     cases = filtered_cases(request.GET).order_by("-last_reported_at", "-id")
     page, next_cursor = _page(cases, request.GET.get("before", ""))
@@ -63,8 +63,8 @@ def _query_without_cursor(request: HttpRequest) -> str:
     return params.urlencode()
 
 
-@require_GET
 @staff_required
+@require_GET
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     case = get_object_or_404(Case.objects.select_related("latest_report__portal"), pk=case_id)
     items = case.report_items.select_related("report__portal").order_by("-report__created_at")

@@ -11,6 +11,11 @@ from django_otp.admin import OTPAdminSite
 class StaffAdminSite(OTPAdminSite):
     site_header = "OpenHotline administration"
 
+    def has_permission(self, request: HttpRequest) -> bool:
+        # The role decides, not a stale is_staff flag: administrators only.
+        user = request.user
+        return super().has_permission(request) and getattr(user, "role", "") == "administrator"
+
     def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         # One door: the staff sign-in page, with its lockout and audit.
         return redirect_to_login(

@@ -84,6 +84,41 @@ def check_country(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> lis
     return []
 
 
+@register()
+def check_capture_timing(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[Error]:
+    # One media fetch may overrun the run's limit by up to a total fetch timeout.
+    longest = settings.CAPTURE_MAX_SECONDS + 2 * settings.FETCH_TOTAL_TIMEOUT
+    if longest >= settings.CAPTURE_STALL_SECONDS:
+        return [
+            Error(
+                f"A capture can run {longest} s but is presumed dead after "
+                f"{settings.CAPTURE_STALL_SECONDS} s.",
+                hint="Keep OPENHOTLINE_CAPTURE_MAX_SECONDS + 2 x OPENHOTLINE_FETCH_TOTAL_TIMEOUT "
+                "below OPENHOTLINE_CAPTURE_STALL_SECONDS.",
+                id="openhotline.E008",
+            )
+        ]
+    return []
+
+
+@register()
+def check_sqlite_version(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[Error]:
+    import sqlite3
+
+    if str(settings.DATABASES["default"]["ENGINE"]).endswith("sqlite3") and (
+        sqlite3.sqlite_version_info < (3, 35)
+    ):
+        return [
+            Error(
+                f"SQLite {sqlite3.sqlite_version} is too old (3.35 or newer is needed for "
+                "INSERT … RETURNING).",
+                hint="Use a newer Python build, or PostgreSQL via DATABASE_URL.",
+                id="openhotline.E009",
+            )
+        ]
+    return []
+
+
 @register(Tags.security, deploy=True)
 def check_site_url(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[Warning]:
     if not settings.SITE_URL.startswith("https://"):

@@ -2,15 +2,18 @@
 and check each, and move the case on. Safe to run twice (a capture runs once).
 
 Contract: `run_capture(capture_id)` claims a pending capture, does all network work outside
-database transactions, then records the outcome atomically. Failures that may pass
-(timeouts, DNS failures, 5xx) schedule a new attempt per CAPTURE_RETRY_DELAYS; refusals
-(policy) and exhausted retries leave the case "capture failed" with the reason.
+database transactions, then records the outcome atomically — only if the capture is still
+its own (a watchdog may have handed it to another worker meanwhile). Failures that may
+pass (timeouts, DNS failures, 5xx) schedule a new attempt per CAPTURE_RETRY_DELAYS;
+refusals (policy) and exhausted retries leave the case "capture failed" with the reason.
+A run stops fetching media after CAPTURE_MAX_SECONDS, well before the watchdog's
+CAPTURE_STALL_SECONDS, so a live run is never taken for a dead one.
 """
 
 import hashlib
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -22,57 +25,67 @@ from openhotline.cases.services import transition
 from openhotline.evidence import media as media_checks
 from openhotline.evidence import store
 from openhotline.evidence.extract import decode_html, find_media
-from openhotline.evidence.models import (
-    Capture,
-    CaptureItem,
-    CaptureState,
-    ItemState,
-    Media,
-)
+from openhotline.evidence.models import Capture, CaptureItem, CaptureState, ItemState, Media
 from openhotline.evidence.net.fetcher import ErrorKind, FetchResult, SafeFetcher
+
+# A capture may move the case only out of these states, never back from a later one.
+_OPEN_STATES: set[str] = {CaseState.RECEIVED, CaseState.CAPTURE_FAILED}
 
 
 @dataclass
-class _Outcome:
+class _Run:
+    capture: Capture
+    started_at: datetime
+    deadline: float
+    fetcher: SafeFetcher
+    notes: list[str] = field(default_factory=list)
     items: list[CaptureItem] = field(default_factory=list)
     total_bytes: int = 0
+
+    def fetch(self, url: str, max_bytes: int, referrer: str | None) -> FetchResult:
+        return self.fetcher.fetch(
+            url,
+            max_bytes=max_bytes,
+            user_agent=self.capture.user_agent,
+            referrer=referrer,
+            accept_language=self.capture.accept_language or None,
+            proxy=_proxy_for(url),
+        )
 
 
 def run_capture(capture_id: int) -> str:
     capture = _claim(capture_id)
-    if capture is None:
+    if capture is None or capture.started_at is None:
         return "already handled"
-    started = time.monotonic()
-    fetcher = SafeFetcher()
-    page = fetcher.fetch(
-        capture.requested_url,
-        max_bytes=settings.FETCH_MAX_PAGE_BYTES,
-        user_agent=capture.user_agent,
-        referrer=capture.referrer or None,
-        accept_language=capture.accept_language or None,
-        proxy=_proxy_for(capture.requested_url),
+    run = _Run(
+        capture=capture,
+        started_at=capture.started_at,
+        deadline=time.monotonic() + settings.CAPTURE_MAX_SECONDS,
+        fetcher=SafeFetcher(),
     )
-    notes = []
+    referrer = capture.referrer or None
+    page = run.fetch(capture.requested_url, settings.FETCH_MAX_PAGE_BYTES, referrer)
     if page.error_kind == ErrorKind.TLS:
-        # Hostile sites often have broken certificates; the evidence matters more than
-        # the certificate, and we send nothing secret. Say so on the capture.
-        page = SafeFetcher(verify=False).fetch(
-            capture.requested_url,
-            max_bytes=settings.FETCH_MAX_PAGE_BYTES,
-            user_agent=capture.user_agent,
-            referrer=capture.referrer or None,
-            accept_language=capture.accept_language or None,
-        )
-        notes.append("the TLS certificate did not verify; captured without verification")
-    _record_page(capture, page)
-    capture.problem = "; ".join(notes)
+        # Hostile sites often have broken certificates; the evidence matters more than the
+        # certificate, and we send nothing secret. Say so on the capture, and keep this
+        # fetcher for the page's media too.
+        run.fetcher = SafeFetcher(verify=False)
+        page = run.fetch(capture.requested_url, settings.FETCH_MAX_PAGE_BYTES, referrer)
+        run.notes.append("the TLS certificate did not verify; captured without verification")
+    kind, _mime, _fmt = media_checks.sniff(page.body)
+    if kind in ("image", "video") and page.truncated:
+        # The URL is itself a picture or video: it gets the media limit, not the page's.
+        page = run.fetch(capture.requested_url, settings.FETCH_MAX_MEDIA_BYTES, referrer)
     error = page.error
     if not error and page.status is not None and page.status >= 500:
         error = f"the server answered HTTP {page.status}"
     if page.refused or error:
-        return _finish_unsuccessful(capture, page.refused, error, started)
-    outcome = _capture_media(capture, page, fetcher)
-    return _finish(capture, page, outcome, started)
+        return _finish_unsuccessful(run, page, page.refused, error)
+    if kind in ("image", "video"):
+        run.items.append(_store_media(run, page.final_url, "direct", page))
+    else:
+        _capture_media(run, page)
+    return _finish(run, page)
 
 
 def _claim(capture_id: int) -> Capture | None:
@@ -93,7 +106,8 @@ def _claim(capture_id: int) -> Capture | None:
 
 
 def restart_if_stalled(capture_id: int, started_at: str) -> str:
-    """Re-queue a capture still running long after it started: its worker died."""
+    """Re-queue a capture still running long after it started: its worker died. After
+    CAPTURE_MAX_RESTARTS such deaths the capture fails, so a poisonous page cannot loop."""
     from openhotline.evidence.tasks import capture_task
 
     with transaction.atomic():
@@ -105,74 +119,54 @@ def restart_if_stalled(capture_id: int, started_at: str) -> str:
             or capture.started_at.isoformat() != started_at
         ):
             return "not stalled"
+        capture.restarts += 1
+        if capture.restarts > settings.CAPTURE_MAX_RESTARTS:
+            capture.state = CaptureState.FAILED
+            capture.problem = f"the worker stopped during this capture {capture.restarts} times"
+            capture.finished_at = timezone.now()
+            capture.save(update_fields=["state", "problem", "restarts", "finished_at"])
+            transition(
+                capture.case, CaseState.CAPTURE_FAILED, actor=None,
+                reason=capture.problem + "; no retry", only_from=_OPEN_STATES,
+            )  # fmt: skip
+            return "gave up"
         capture.state = CaptureState.PENDING
         capture.problem = f"restarted: the worker stopped during the run begun {started_at}"
-        capture.save(update_fields=["state", "problem"])
+        capture.save(update_fields=["state", "problem", "restarts"])
         capture_task.enqueue(capture.pk)
     return "restarted"
 
 
 def _proxy_for(url: str) -> str | None:
-    host = url.split("/")[2].split(":")[0]
-    return settings.ONION_PROXY or None if host.endswith(".onion") else None
+    host = url.split("/")[2].rsplit(":", 1)[0] if "//" in url else ""
+    return (settings.ONION_PROXY or None) if host.endswith(".onion") else None
 
 
-def _record_page(capture: Capture, page: FetchResult) -> None:
-    capture.final_url = page.final_url or ""
-    capture.status_code = page.status
-    capture.hops = [
-        {
-            "url": hop.url,
-            "status": hop.status,
-            "address": hop.address,
-            "ms": round(hop.elapsed_ms, 1),
-        }
-        for hop in page.hops
-    ]
-    capture.headers = [[name, value] for name, value in page.headers]
-    capture.addresses = list(page.addresses)
-    capture.page_truncated = page.truncated
-
-
-def _capture_media(capture: Capture, page: FetchResult, fetcher: SafeFetcher) -> _Outcome:
-    outcome = _Outcome(total_bytes=len(page.body or b""))
-    content_type = dict((k.lower(), v) for k, v in page.headers).get("content-type", "")
-    found = []
-    kind, _mime, _fmt = media_checks.sniff(page.body or b"")
-    if kind in ("image", "video"):
-        # The URL itself is a picture or a video: it is the media.
-        outcome.items.append(_store_media(capture, page.final_url, "direct", page, outcome))
-        return outcome
-    found = find_media(decode_html(page.body or b"", content_type), page.final_url)
+def _capture_media(run: _Run, page: FetchResult) -> None:
+    content_type = {k.lower(): v for k, v in page.headers}.get("content-type", "")
+    run.total_bytes = len(page.body)
+    found = find_media(decode_html(page.body, content_type), page.final_url)
     for index, item in enumerate(found):
+        skip = None
         if index >= settings.CAPTURE_MAX_MEDIA:
-            outcome.items.append(CaptureItem(
-                capture=capture, url=item.url, found_in=item.found_in, state=ItemState.SKIPPED,
-                problem=f"more than {settings.CAPTURE_MAX_MEDIA} media on the page"))  # fmt: skip
+            skip = f"more than {settings.CAPTURE_MAX_MEDIA} media on the page"
+        elif run.total_bytes >= settings.CAPTURE_MAX_TOTAL_BYTES:
+            skip = "the capture reached its total size limit"
+        elif time.monotonic() >= run.deadline:
+            skip = f"the capture reached its time limit ({settings.CAPTURE_MAX_SECONDS} s)"
+        if skip:
+            run.items.append(CaptureItem(
+                capture=run.capture, url=item.url, found_in=item.found_in,
+                state=ItemState.SKIPPED, problem=skip))  # fmt: skip
             continue
-        remaining = settings.CAPTURE_MAX_TOTAL_BYTES - outcome.total_bytes
-        if remaining <= 0:
-            outcome.items.append(CaptureItem(
-                capture=capture, url=item.url, found_in=item.found_in, state=ItemState.SKIPPED,
-                problem="the capture reached its total size limit"))  # fmt: skip
-            continue
-        result = fetcher.fetch(
-            item.url,
-            max_bytes=min(settings.FETCH_MAX_MEDIA_BYTES, remaining),
-            user_agent=capture.user_agent,
-            referrer=page.final_url,
-            accept_language=capture.accept_language or None,
-            proxy=_proxy_for(item.url),
-        )
-        outcome.items.append(_store_media(capture, item.url, item.found_in, result, outcome))
-    return outcome
+        remaining = settings.CAPTURE_MAX_TOTAL_BYTES - run.total_bytes
+        result = run.fetch(item.url, min(settings.FETCH_MAX_MEDIA_BYTES, remaining), page.final_url)
+        run.items.append(_store_media(run, item.url, item.found_in, result))
 
 
-def _store_media(
-    capture: Capture, url: str, found_in: str, result: FetchResult, outcome: _Outcome
-) -> CaptureItem:
+def _store_media(run: _Run, url: str, found_in: str, result: FetchResult) -> CaptureItem:
     item = CaptureItem(
-        capture=capture, url=url[:2048], found_in=found_in, status_code=result.status
+        capture=run.capture, url=url[:2048], found_in=found_in, status_code=result.status
     )
     if result.refused:
         item.state, item.problem = ItemState.REFUSED, result.refused[:500]
@@ -181,8 +175,9 @@ def _store_media(
         item.state = ItemState.FAILED
         item.problem = (result.error or f"HTTP {result.status}")[:500]
         return item
-    body = result.body or b""
-    outcome.total_bytes += len(body) if found_in != "direct" else 0
+    body = result.body
+    if found_in != "direct":
+        run.total_bytes += len(body)
     if result.truncated:
         item.truncated = True
         item.state = ItemState.SKIPPED
@@ -203,40 +198,68 @@ def _store_media(
     return item
 
 
-def _finish(capture: Capture, page: FetchResult, outcome: _Outcome, started: float) -> str:
-    body = page.body or b""
-    page_blob = store.put(body)
-    stored = sorted(item.media.blob.name for item in outcome.items if item.media is not None)
+def _still_ours(run: _Run) -> Capture | None:
+    """The capture, locked, if this run still owns it; None if a watchdog handed it on."""
+    capture = Capture.objects.select_for_update().get(pk=run.capture.pk)
+    if capture.state != CaptureState.RUNNING or capture.started_at != run.started_at:
+        return None
+    return capture
+
+
+def _apply_page(capture: Capture, page: FetchResult, run: _Run) -> None:
+    capture.final_url = page.final_url[:2048]
+    capture.status_code = page.status
+    capture.hops = [
+        {"url": hop.url, "status": hop.status, "address": hop.address,
+         "ms": round(hop.elapsed_ms, 1)}
+        for hop in page.hops
+    ]  # fmt: skip
+    capture.headers = [[name, value] for name, value in page.headers]
+    capture.addresses = list(page.addresses)
+    capture.page_truncated = page.truncated
+    capture.finished_at = timezone.now()
+    capture.elapsed_ms = (timezone.now() - run.started_at).total_seconds() * 1000
+
+
+def _finish(run: _Run, page: FetchResult) -> str:
+    page_blob = store.put(page.body)
+    stored = sorted(item.media.blob.name for item in run.items if item.media is not None)
     with transaction.atomic():
+        capture = _still_ours(run)
+        if capture is None:
+            return "superseded: another run owns this capture now"
+        _apply_page(capture, page, run)
         capture.page_blob = page_blob
-        capture.page_digest = hashlib.sha256(body).hexdigest()
+        capture.page_digest = hashlib.sha256(page.body).hexdigest()
         capture.media_set_digest = hashlib.sha256("\n".join(stored).encode()).hexdigest()
-        capture.total_bytes = outcome.total_bytes
+        capture.total_bytes = run.total_bytes
         capture.state = CaptureState.DONE
-        capture.finished_at = timezone.now()
-        capture.elapsed_ms = (time.monotonic() - started) * 1000
+        capture.problem = "; ".join(run.notes)[:1000]
         capture.save()
-        CaptureItem.objects.bulk_create(outcome.items, ignore_conflicts=True)
-        case = Case.objects.get(pk=capture.case_id)
-        if case.state in (CaseState.RECEIVED, CaseState.CAPTURE_FAILED):
-            transition(case, CaseState.CAPTURED, actor=None, reason=f"capture {capture.pk}")
+        CaptureItem.objects.bulk_create(run.items, ignore_conflicts=True)
+        transition(
+            capture.case, CaseState.CAPTURED, actor=None, reason=f"capture {capture.pk}",
+            only_from=_OPEN_STATES,
+        )  # fmt: skip
         _compare_pathways(capture)
     return f"captured {len(stored)} media"
 
 
 def _finish_unsuccessful(
-    capture: Capture, refused: str | None, error: str | None, started: float
+    run: _Run, page: FetchResult, refused: str | None, error: str | None
 ) -> str:
     from openhotline.evidence.services import request_capture
 
     retry_in = None
-    if error and capture.attempt <= len(settings.CAPTURE_RETRY_DELAYS):
-        retry_in = settings.CAPTURE_RETRY_DELAYS[capture.attempt - 1]
+    if error and run.capture.attempt <= len(settings.CAPTURE_RETRY_DELAYS):
+        retry_in = settings.CAPTURE_RETRY_DELAYS[run.capture.attempt - 1]
     with transaction.atomic():
+        capture = _still_ours(run)
+        if capture is None:
+            return "superseded: another run owns this capture now"
+        _apply_page(capture, page, run)
         capture.state = CaptureState.REFUSED if refused else CaptureState.FAILED
-        capture.problem = (refused or error or "")[:1000]
-        capture.finished_at = timezone.now()
-        capture.elapsed_ms = (time.monotonic() - started) * 1000
+        capture.problem = "; ".join([*run.notes, refused or error or ""])[:1000]
         capture.save()
         case = Case.objects.get(pk=capture.case_id)
         if retry_in is not None:
@@ -245,8 +268,10 @@ def _finish_unsuccessful(
                 attempt=capture.attempt + 1, delay_seconds=retry_in,
             )  # fmt: skip
         reason = capture.problem + (f"; retry in {retry_in} s" if retry_in else "; no retry")
-        if case.state != CaseState.CAPTURED:
-            transition(case, CaseState.CAPTURE_FAILED, actor=None, reason=reason[:500])
+        transition(
+            case, CaseState.CAPTURE_FAILED, actor=None, reason=reason[:500],
+            only_from=_OPEN_STATES,
+        )  # fmt: skip
     return f"{capture.state}: {reason}"
 
 

@@ -86,6 +86,8 @@ def _inspect_image(data: bytes, mime: str, fmt: str) -> MediaFacts:
 
     try:
         with warnings.catch_warnings():
+            # Hostile files warn a lot (corrupt EXIF…); the outcome is recorded instead.
+            warnings.simplefilter("ignore")
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
             width, height = image.size
@@ -111,12 +113,29 @@ def _inspect_image(data: bytes, mime: str, fmt: str) -> MediaFacts:
                     frames=frames,
                 )
             # Decode every frame: truncation and corruption show only when pixels are read.
+            # Frames may differ in size (multi-page TIFF), so check each before decoding.
+            total = 0
             for index in range(frames):
                 image.seek(index)
+                frame_pixels = image.size[0] * image.size[1]
+                total += frame_pixels
+                if (
+                    frame_pixels > settings.MEDIA_MAX_PIXELS
+                    or total > settings.MEDIA_MAX_TOTAL_PIXELS
+                ):
+                    return result(
+                        MediaCheck.REFUSED,
+                        f"pixel bomb: frame {index + 1} is {image.size[0]}x{image.size[1]}; "
+                        "over the limits",
+                        width=width,
+                        height=height,
+                        frames=frames,
+                    )
                 image.load()
             return result(MediaCheck.OK, width=width, height=height, frames=frames)
-    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning) as exc:  # fmt: skip
+    except MemoryError:
+        return result(MediaCheck.REFUSED, "decoding needed more memory than is available")
+    except Exception as exc:  # any decoder failure on hostile bytes is "corrupt"
         return result(MediaCheck.CORRUPT, f"cannot decode: {_plain(exc)}")
 
 
@@ -159,7 +178,9 @@ def _inspect_video(data: bytes, mime: str, fmt: str) -> MediaFacts:
             if decoded == 0:
                 return result(MediaCheck.CORRUPT, "no frame could be decoded")
             return result(MediaCheck.OK)
-    except (av.error.FFmpegError, OSError, ValueError, IndexError) as exc:
+    except MemoryError:
+        return result(MediaCheck.REFUSED, "decoding needed more memory than is available")
+    except Exception as exc:  # any decoder failure on hostile bytes is "corrupt"
         return result(MediaCheck.CORRUPT, f"cannot decode: {_plain(exc)}")
 
 

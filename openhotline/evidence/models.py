@@ -78,6 +78,8 @@ class Capture(models.Model):
         max_length=10, choices=CaptureState.choices, default=CaptureState.PENDING
     )
     attempt = models.PositiveSmallIntegerField(default=1)
+    # Times a watchdog found this capture's worker dead and queued it again.
+    restarts = models.PositiveSmallIntegerField(default=0)
     requested_url = models.CharField(max_length=2048)
     # The visitor we pretended to be: the "pathway" for disguised sites.
     referrer = models.CharField(max_length=2048, blank=True)

@@ -4,6 +4,7 @@ Every media request, blurred or original, writes an audit event: who, which, whi
 """
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.cache import never_cache
@@ -22,9 +23,9 @@ VARIANTS = {"blurred", "original"}
 PREVIEW_BLUR = 12.0
 
 
+@staff_required
 @never_cache
 @require_GET
-@staff_required
 def media_view(request: HttpRequest, media_id: int, variant: str) -> HttpResponse:
     if variant not in VARIANTS:
         raise Http404("No such variant")
@@ -44,8 +45,8 @@ def media_view(request: HttpRequest, media_id: int, variant: str) -> HttpRespons
     return response
 
 
-@require_POST
 @staff_required
+@require_POST
 def recapture(request: HttpRequest, case_id: int) -> HttpResponse:
     """Capture again, optionally through another pathway (referrer, user agent), to find
     sites that show other content to visitors arriving from elsewhere."""
@@ -61,12 +62,13 @@ def recapture(request: HttpRequest, case_id: int) -> HttpResponse:
     if not case.url:
         messages.error(request, "This case has no web address to capture.")
         return redirect("cases:detail", case_id=case.pk)
-    capture = request_capture(case, referrer=referrer, user_agent=user_agent)
-    record(
-        "capture.requested",
-        actor=request.user,
-        obj=case,
-        data={"capture": capture.pk, "referrer": referrer, "user_agent": user_agent},
-    )
+    with transaction.atomic():
+        capture = request_capture(case, referrer=referrer, user_agent=user_agent)
+        record(
+            "capture.requested",
+            actor=request.user,
+            obj=case,
+            data={"capture": capture.pk, "referrer": referrer, "user_agent": user_agent},
+        )
     messages.success(request, f"Capture {capture.pk} queued.")
     return redirect("cases:detail", case_id=case.pk)

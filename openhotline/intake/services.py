@@ -57,12 +57,15 @@ def accept_report(
     opened = []
     if checked.urls:
         items = []
-        for position, (typed, normalised) in enumerate(checked.urls, start=1):
+        numbered = list(enumerate(checked.urls, start=1))
+        # Lock case rows in one global order (by URL), so two reports naming the same
+        # addresses in different orders cannot deadlock; positions keep the typed order.
+        for position, (typed, normalised) in sorted(numbered, key=lambda pair: pair[1][1]):
             case, created = attach_report_to_url(normalised, report)
             items.append(ReportItem(report=report, case=case, position=position, submitted=typed))
             if created:
                 opened.append(case.pk)
-        ReportItem.objects.bulk_create(items)
+        ReportItem.objects.bulk_create(sorted(items, key=lambda item: item.position))
     else:
         case = open_other_case(report)
         ReportItem.objects.create(report=report, case=case, position=1)

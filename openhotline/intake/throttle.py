@@ -1,16 +1,16 @@
 """Throttling anonymous reporters without storing who they are.
 
-A client is known only as HMAC(daily key, address): the key is derived from SECRET_KEY and
-the date, so yesterday's digests cannot be linked to today's, and no address is stored —
-neither in the database nor in the cache, which holds only digests and counters.
+A client is known only as HMAC(daily random salt, address): the salt lives only in the
+cache and expires, so yesterday's digests cannot be linked to today's or reversed later,
+and no address is stored — the cache holds only digests and counters.
 """
 
 import hashlib
 import hmac
+import secrets
 import time
 from datetime import UTC, datetime
 
-from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
@@ -30,9 +30,11 @@ def parse_rate(rate: str) -> tuple[int, int]:
 
 def client_digest(request: HttpRequest) -> str:
     day = datetime.now(UTC).strftime("%Y-%m-%d")
-    daily_key = hmac.new(settings.SECRET_KEY.encode(), f"throttle:{day}".encode(), hashlib.sha256)
+    # A random salt per day, kept only in the cache and gone within two days: even with
+    # every secret of the platform, yesterday's digests cannot be tested against addresses.
+    salt = cache.get_or_set(f"throttle-salt:{day}", lambda: secrets.token_hex(32), 2 * 86400)
     return hmac.new(
-        daily_key.digest(), client_address(request).encode(), hashlib.sha256
+        str(salt).encode(), client_address(request).encode(), hashlib.sha256
     ).hexdigest()[:32]
 
 

@@ -199,3 +199,73 @@ def test_a_capture_whose_worker_died_is_put_back_in_the_queue(on_simnet: Simnet)
     capture.refresh_from_db()
     assert capture.state == CaptureState.DONE
     assert restart_if_stalled(capture.pk, claimed.started_at.isoformat()) == "not stalled"
+
+
+def test_a_late_run_cannot_overwrite_the_run_that_replaced_it(on_simnet: Simnet) -> None:
+    """GIVEN worker 1 claimed a capture and stalled, so the watchdog handed it on
+    WHEN  worker 2 completes it and worker 1 then tries to record its own result
+    THEN  worker 2's result stands."""
+    from openhotline.evidence import capture as capture_module
+
+    case = report(on_simnet.url("gallery-one.test", "/albums/sunrise"))
+    first = capture_module._claim(capture_of(case).pk)
+    assert first is not None and first.started_at is not None
+    late = capture_module._Run(capture=first, started_at=first.started_at,
+                               deadline=0, fetcher=capture_module.SafeFetcher())  # fmt: skip
+    capture_module.restart_if_stalled(first.pk, first.started_at.isoformat())
+    assert run_capture(first.pk).startswith("captured")
+    done = capture_of(case)
+    from openhotline.evidence.net.fetcher import FetchResult
+
+    outcome = capture_module._finish_unsuccessful(
+        late, FetchResult(url=done.requested_url, final_url=done.requested_url),
+        None, "connect timeout",
+    )  # fmt: skip
+    assert outcome.startswith("superseded")
+    again = capture_of(case)
+    assert again.state == CaptureState.DONE and again.page_digest == done.page_digest
+    assert not case.captures.filter(attempt=2).exists()
+    case.refresh_from_db()
+    assert case.state == CaseState.CAPTURED
+
+
+def test_a_capture_that_keeps_killing_its_worker_is_given_up(on_simnet: Simnet, settings) -> None:
+    from openhotline.evidence.capture import _claim, restart_if_stalled
+
+    settings.CAPTURE_MAX_RESTARTS = 2
+    case = report(on_simnet.url("gallery-one.test", "/albums/sunrise"))
+    outcomes = []
+    for _ in range(3):
+        claimed = _claim(capture_of(case).pk)
+        assert claimed is not None and claimed.started_at is not None
+        outcomes.append(restart_if_stalled(claimed.pk, claimed.started_at.isoformat()))
+    assert outcomes == ["restarted", "restarted", "gave up"]
+    capture = capture_of(case)
+    assert (
+        capture.state == CaptureState.FAILED and "stopped during this capture 3" in capture.problem
+    )
+    case.refresh_from_db()
+    assert case.state == CaseState.CAPTURE_FAILED
+
+
+def test_a_reported_image_larger_than_a_page_is_stored_whole(on_simnet: Simnet, settings) -> None:
+    settings.FETCH_MAX_PAGE_BYTES = 2048
+    case = report(on_simnet.url("gallery-one.test", "/img/sunrise-1.jpg"))
+    run_capture(capture_of(case).pk)
+    capture = capture_of(case)
+    item = capture.items.get()
+    assert capture.state == CaptureState.DONE and item.found_in == "direct"
+    assert item.state == ItemState.STORED and item.media is not None
+    assert item.media.blob.size > 2048 and item.media.status == MediaCheck.OK
+
+
+def test_captures_do_not_write_reported_urls_to_the_logs(
+    on_simnet: Simnet, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    case = report(on_simnet.url("gallery-one.test", "/albums/sunrise"))
+    with caplog.at_level(logging.DEBUG):
+        run_capture(capture_of(case).pk)
+    assert capture_of(case).state == CaptureState.DONE
+    assert "gallery-one" not in caplog.text

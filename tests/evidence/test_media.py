@@ -3,6 +3,9 @@
 import io
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from openhotline.evidence.media import inspect, preview, sniff
@@ -94,3 +97,35 @@ def test_previews_apply_exif_orientation() -> None:
 def test_no_preview_of_a_bomb() -> None:
     with pytest.raises(ValueError, match="pixel bomb"):
         preview(huge_png_header(100_000, 100_000))
+
+
+def test_a_multi_page_tiff_with_a_huge_later_page_is_refused(settings) -> None:
+    settings.MEDIA_MAX_PIXELS = 1_000_000
+    pages = [Image.new("L", (1, 1)), Image.new("L", (2000, 2000))]
+    out = io.BytesIO()
+    pages[0].save(out, format="TIFF", save_all=True, append_images=pages[1:])
+    facts = inspect(out.getvalue())
+    assert facts.check == MediaCheck.REFUSED and "frame 2 is 2000x2000" in facts.problem
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(
+    header=st.sampled_from(
+        [
+            make_png("fz")[:40],
+            make_jpeg("fz")[:40],
+            animated_gif(2)[:30],
+            b"II*\x00",
+            b"MM\x00*",
+            b"RIFF\x00\x00\x00\x00WEBP",
+            b"BM",
+            b"\x00\x00\x00\x18ftypmp42",
+            b"\x1aE\xdf\xa3",
+        ]
+    ),
+    tail=st.binary(max_size=400),
+)
+def test_no_bytes_make_the_check_raise(header: bytes, tail: bytes) -> None:
+    facts = inspect(header + tail)
+    assert facts.check in set(MediaCheck)
+    assert facts.check == MediaCheck.OK or facts.problem
