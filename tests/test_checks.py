@@ -45,3 +45,21 @@ def test_it_warns_when_status_links_would_not_be_https() -> None:
         assert ids(checks.check_site_url(None)) == {"openhotline.W001"}
     with override_settings(SITE_URL="https://hotline.example.org"):
         assert checks.check_site_url(None) == []
+
+
+def test_it_refuses_capture_timing_that_would_restart_live_captures() -> None:
+    with override_settings(CAPTURE_MAX_SECONDS=900, CAPTURE_STALL_SECONDS=900):
+        assert ids(checks.check_capture_timing(None)) == {"openhotline.E008"}
+    assert checks.check_capture_timing(None) == []
+
+
+def test_it_needs_a_sqlite_that_can_return_rows(monkeypatch) -> None:
+    import sqlite3
+
+    assert checks.check_sqlite_version(None) == []
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 34, 1))
+    monkeypatch.setattr(sqlite3, "sqlite_version", "3.34.1")
+    from django.conf import settings
+
+    if str(settings.DATABASES["default"]["ENGINE"]).endswith("sqlite3"):
+        assert ids(checks.check_sqlite_version(None)) == {"openhotline.E009"}
