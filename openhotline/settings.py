@@ -345,6 +345,12 @@ MEDIA_MAX_TOTAL_PIXELS = env_int("OPENHOTLINE_MEDIA_MAX_TOTAL_PIXELS", 400_000_0
 VIDEO_MAX_SECONDS = env_int("OPENHOTLINE_VIDEO_MAX_SECONDS", 3 * 3600, minimum=1)
 VIDEO_MAX_DECODED_FRAMES = env_int("OPENHOTLINE_VIDEO_MAX_DECODED_FRAMES", 2_000, minimum=1)
 
+# --- Signals (hashes) -----------------------------------------------------------------
+# PhotoDNA is proprietary: a licensed implementation is plugged in by dotted path to a
+# callable taking image bytes and returning 144 bytes. Absent by default.
+PHOTODNA_IMPLEMENTATION = env_str("OPENHOTLINE_PHOTODNA_IMPLEMENTATION", "")
+PHOTODNA_MATCH_THRESHOLD = float(env_str("OPENHOTLINE_PHOTODNA_MATCH_THRESHOLD", "1800"))
+
 # --- Intake limits --------------------------------------------------------------------
 MAX_URLS_PER_REPORT = env_int("OPENHOTLINE_MAX_URLS_PER_REPORT", 50, minimum=1)
 MAX_URL_LENGTH = env_int("OPENHOTLINE_MAX_URL_LENGTH", 2048, minimum=64)

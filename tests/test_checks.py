@@ -63,3 +63,12 @@ def test_it_needs_a_sqlite_that_can_return_rows(monkeypatch) -> None:
 
     if str(settings.DATABASES["default"]["ENGINE"]).endswith("sqlite3"):
         assert ids(checks.check_sqlite_version(None)) == {"openhotline.E009"}
+
+
+def test_it_names_a_photodna_implementation_that_cannot_load() -> None:
+    from openhotline.signals.types import photodna
+
+    photodna._load.cache_clear()
+    with override_settings(PHOTODNA_IMPLEMENTATION="no.such.module.hash"):
+        assert ids(checks.check_photodna(None)) == {"openhotline.E010"}
+    assert checks.check_photodna(None) == []

@@ -119,6 +119,26 @@ def check_sqlite_version(app_configs: Sequence[AppConfig] | None, **kwargs: Any)
     return []
 
 
+@register()
+def check_photodna(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[Error]:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from openhotline.signals.types.photodna import photodna_implementation
+
+    try:
+        photodna_implementation()
+    except ImproperlyConfigured as exc:
+        return [
+            Error(
+                str(exc),
+                hint="OPENHOTLINE_PHOTODNA_IMPLEMENTATION must name a callable taking image "
+                "bytes and returning 144 bytes, or be empty.",
+                id="openhotline.E010",
+            )
+        ]
+    return []
+
+
 @register(Tags.security, deploy=True)
 def check_site_url(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[Warning]:
     if not settings.SITE_URL.startswith("https://"):

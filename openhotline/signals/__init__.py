@@ -1,0 +1,1 @@
+"""Signals: the hashes OpenHotline computes, stores and matches media by."""
