@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "openhotline.cases",
     "openhotline.intake",
     "openhotline.evidence",
+    "openhotline.signals",
     "openhotline.simnet",
     "openhotline.core",
     "openhotline.demo",

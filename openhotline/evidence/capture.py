@@ -27,6 +27,7 @@ from openhotline.evidence import store
 from openhotline.evidence.extract import decode_html, find_media
 from openhotline.evidence.models import Capture, CaptureItem, CaptureState, ItemState, Media
 from openhotline.evidence.net.fetcher import ErrorKind, FetchResult, SafeFetcher
+from openhotline.signals.services import hash_media
 
 # A capture may move the case only out of these states, never back from a later one.
 _OPEN_STATES: set[str] = {CaseState.RECEIVED, CaseState.CAPTURE_FAILED}
@@ -185,7 +186,7 @@ def _store_media(run: _Run, url: str, found_in: str, result: FetchResult) -> Cap
         return item
     facts = media_checks.inspect(body)
     blob = store.put(body)
-    item.media, _ = Media.objects.get_or_create(
+    item.media, created = Media.objects.get_or_create(
         blob=blob,
         defaults={
             "kind": facts.kind, "mime": facts.mime, "format": facts.format,
@@ -194,6 +195,10 @@ def _store_media(run: _Run, url: str, found_in: str, result: FetchResult) -> Cap
             "problem": facts.problem[:500],
         },
     )  # fmt: skip
+    if created or not item.media.hashes.exists():
+        # Every new media item gets every hash type that applies, while its bytes are
+        # in memory anyway.
+        hash_media(item.media.pk, body, facts.kind)
     item.state = ItemState.STORED
     return item
 

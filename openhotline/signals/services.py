@@ -1,0 +1,30 @@
+"""The signals app's interface: hash media as it is captured. Safe to call twice."""
+
+import hashlib
+
+from openhotline.signals.models import MediaHash
+from openhotline.signals.types import compute_all
+
+
+def lookup_key(value: str) -> str:
+    return value if len(value) <= 64 else hashlib.sha256(value.encode()).hexdigest()
+
+
+def hash_media(media_id: int, data: bytes, kind: str) -> list[MediaHash]:
+    """Compute every hash type that applies to the media and store them (failures too,
+    with their reason), skipping types it already has."""
+    result = compute_all(data, kind if kind in ("image", "video") else "other")
+    rows = [
+        MediaHash(
+            media_id=media_id, hash_type=value.hash_type, value=value.value,
+            lookup_key=lookup_key(value.value), quality=value.quality,
+            usable_for_matching=value.usable_for_matching, note=value.note[:500],
+        )
+        for value in result.values
+    ] + [
+        MediaHash(media_id=media_id, hash_type=name, usable_for_matching=False,
+                  note=f"not computed: {reason}"[:500])
+        for name, reason in result.failures.items()
+    ]  # fmt: skip
+    MediaHash.objects.bulk_create(rows, ignore_conflicts=True)
+    return rows
