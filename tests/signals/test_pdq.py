@@ -144,6 +144,9 @@ def test_decoding_gives_rgb_pixels():
     assert (pixels.shape, pixels.dtype) == ((20, 30, 3), np.uint8)
 
 
-def test_vectors_path_is_beside_the_repository():
+def test_vectors_path_is_beside_the_repository_unless_overridden():
+    import os
+
     repository = Path(__file__).resolve().parents[2]
-    assert repository.parent / "shared" / "vectors" / "pdq" == PDQ_DIR
+    expected = os.environ.get("OPENHOTLINE_VECTORS_DIR") or repository.parent / "shared" / "vectors"
+    assert Path(expected) / "pdq" == PDQ_DIR

@@ -3,14 +3,21 @@ tests get at them: a test skips, saying where it looked, when they are absent.
 """
 
 import csv
+import os
 from pathlib import Path
 
 import pytest
 
-VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "vectors"
+VECTORS = Path(
+    os.environ.get("OPENHOTLINE_VECTORS_DIR")
+    or Path(__file__).resolve().parents[2].parent / "shared" / "vectors"
+)
 PDQ_DIR = VECTORS / "pdq"
 VPDQ_DIR = VECTORS / "vpdq"
-MISSING = f"reference vectors not found at {VECTORS} (expected ../shared/vectors)"
+MISSING = (
+    f"reference vectors not found at {VECTORS} "
+    "(expected ../shared/vectors, or set OPENHOTLINE_VECTORS_DIR)"
+)
 
 
 def pdq_rows(implementation_prefix: str) -> list[dict[str, str]]:
