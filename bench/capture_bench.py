@@ -8,15 +8,15 @@ byte comes from the simulated internet on loopback. Bounded: a fixed number of p
 """
 
 import argparse
-import base64
 import ipaddress
 import os
 import resource
-import secrets
 import sys
 import time
 import tracemalloc
 from pathlib import Path
+
+from openhotline.core.secret_values import fresh_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,9 +29,7 @@ def configure() -> None:
     var.mkdir(parents=True, exist_ok=True)
     os.environ.update(
         OPENHOTLINE_VAR_DIR=str(var),
-        OPENHOTLINE_SECRET_KEY=secrets.token_urlsafe(40),
-        OPENHOTLINE_MASTER_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
-        OPENHOTLINE_STORAGE_KEY=secrets.token_urlsafe(40),
+        **fresh_environment(),
         DJANGO_SETTINGS_MODULE="openhotline.settings",
     )
     os.environ.pop("DATABASE_URL", None)

@@ -8,14 +8,14 @@ prints the query plan of the deep page. Bounded: fixed repetitions, no server.
 """
 
 import argparse
-import base64
 import os
-import secrets
 import statistics
 import sys
 import time
 from datetime import timedelta
 from pathlib import Path
+
+from openhotline.core.secret_values import fresh_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -27,9 +27,7 @@ def configure(use_sqlite: bool) -> str:
     var.mkdir(parents=True, exist_ok=True)
     os.environ.update(
         OPENHOTLINE_VAR_DIR=str(var),
-        OPENHOTLINE_SECRET_KEY=secrets.token_urlsafe(40),
-        OPENHOTLINE_MASTER_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
-        OPENHOTLINE_STORAGE_KEY=secrets.token_urlsafe(48),
+        **fresh_environment(),
         OPENHOTLINE_SSL_REDIRECT="false",
         OPENHOTLINE_ALLOWED_HOSTS="testserver",
         DJANGO_SETTINGS_MODULE="openhotline.settings",

@@ -17,7 +17,6 @@ status is 0 unless setup fails. Figures are printed and written to var/bench/int
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
 import json
 import math
@@ -25,7 +24,6 @@ import multiprocessing
 import os
 import queue
 import random
-import secrets
 import signal
 import socket
 import subprocess
@@ -41,6 +39,8 @@ from typing import IO, Any
 import httpx
 import psycopg
 import redis
+
+from openhotline.core.secret_values import fresh_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
@@ -247,9 +247,7 @@ def server_env(port: int) -> dict[str, str]:
             del env[name]
     env.update(
         DATABASE_URL=f"postgres://postgres@{HOST}:5432/{BENCH_DB}",
-        OPENHOTLINE_SECRET_KEY=secrets.token_urlsafe(40),
-        OPENHOTLINE_MASTER_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
-        OPENHOTLINE_STORAGE_KEY=secrets.token_urlsafe(48),
+        **fresh_environment(),
         OPENHOTLINE_VAR_DIR=str(VAR),
         OPENHOTLINE_SSL_REDIRECT="false",
         OPENHOTLINE_ALLOWED_HOSTS=f"{HOST},localhost",

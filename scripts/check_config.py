@@ -4,12 +4,12 @@
 on warnings too; `makemigrations --check` fails if a model change has no migration.
 """
 
-import base64
 import os
-import secrets
 import subprocess
 import sys
 import tempfile
+
+from openhotline.core.secret_values import fresh_environment
 
 BIN = os.path.dirname(sys.executable)
 
@@ -25,9 +25,7 @@ def main() -> None:
             k: v for k, v in os.environ.items() if not k.startswith(("OPENHOTLINE_", "DATABASE"))
         } | {
             "OPENHOTLINE_VAR_DIR": var,
-            "OPENHOTLINE_SECRET_KEY": secrets.token_urlsafe(50),
-            "OPENHOTLINE_MASTER_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
-            "OPENHOTLINE_STORAGE_KEY": secrets.token_urlsafe(48),
+            **fresh_environment(),
             "OPENHOTLINE_SITE_URL": "https://hotline.example.org",
             "OPENHOTLINE_ALLOWED_HOSTS": "hotline.example.org",
         }

@@ -5,9 +5,7 @@ WHEN  clients send reports and the server is SIGKILLed while they are in flight
 THEN  every reference that was acknowledged is in the database afterwards.
 """
 
-import base64
 import os
-import secrets
 import signal
 import socket
 import sqlite3
@@ -22,6 +20,8 @@ import httpx
 import psycopg
 import pytest
 from django.conf import settings
+
+from openhotline.core.secret_values import fresh_environment
 
 BIN = Path(sys.executable).parent
 
@@ -41,9 +41,7 @@ def server_env(tmp_path: Path) -> Iterator[dict[str, str]]:
     }
     env |= {
         "OPENHOTLINE_VAR_DIR": str(tmp_path),
-        "OPENHOTLINE_SECRET_KEY": secrets.token_urlsafe(40),
-        "OPENHOTLINE_MASTER_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
-        "OPENHOTLINE_STORAGE_KEY": secrets.token_urlsafe(48),
+        **fresh_environment(),
         "OPENHOTLINE_SSL_REDIRECT": "false",
         "OPENHOTLINE_REPORT_RATE": "100000/min",
     }

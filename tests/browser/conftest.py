@@ -1,9 +1,13 @@
 """Playwright driving Debian's Chromium (never a downloaded browser)."""
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+
+if TYPE_CHECKING:
+    from openhotline.accounts.models import User
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -54,3 +58,13 @@ def page(browser: Browser) -> Iterator[Page]:
     # A Content-Security-Policy violation, a script error, a missing asset or a server
     # error is a failure of the page.
     assert problems == []
+
+
+def sign_in(page: Page, user: "User") -> None:
+    """Fill the staff sign-in form the browser was sent to, with password and a TOTP code."""
+    from tests.conftest import totp_now
+
+    page.get_by_label("User name").fill(user.username)
+    page.get_by_label("Password").fill("correct horse battery staple")
+    page.get_by_label("Code from your authenticator app").fill(totp_now(user))
+    page.get_by_role("button", name="Sign in").click()

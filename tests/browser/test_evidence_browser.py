@@ -11,7 +11,7 @@ from openhotline.audit.models import AuditEvent
 from openhotline.cases.models import Case
 from openhotline.evidence.capture import run_capture
 from openhotline.simnet.runner import Simnet
-from tests.conftest import totp_now
+from tests.browser.conftest import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,10 +25,7 @@ def test_an_analyst_sees_blurred_previews_and_the_views_are_audited(
     stored = case.captures.get().items.filter(media__isnull=False).count()
     assert stored >= 2
     page.goto(f"{live_server.url}/staff/cases/{case.pk}/")
-    page.get_by_label("User name").fill(analyst.username)
-    page.get_by_label("Password").fill("correct horse battery staple")
-    page.get_by_label("Code from your authenticator app").fill(totp_now(analyst))
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, analyst)
     expect(page.get_by_role("heading", name=f"Case #{case.pk}")).to_be_visible()
     expect(page.get_by_text("Captured").first).to_be_visible()
     previews = page.locator(".media-grid img")

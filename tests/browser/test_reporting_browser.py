@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 from openhotline.accounts.models import User
 from openhotline.cases.models import Case
 from openhotline.intake.models import Portal, Report
-from tests.conftest import totp_now
+from tests.browser.conftest import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -74,10 +74,7 @@ def test_staff_sign_in_with_totp_and_filter_the_inbox(
     Client().post("/report/", {"description": "Shared in a chat app"})
     page.goto(f"{live_server.url}/staff/")
     expect(page).to_have_url(re.compile(r"/staff/sign-in/\?next=/staff/"))
-    page.get_by_label("User name").fill(analyst.username)
-    page.get_by_label("Password").fill("correct horse battery staple")
-    page.get_by_label("Code from your authenticator app").fill(totp_now(analyst))
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, analyst)
     expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
     rows = page.locator("table.cases tbody tr")
     expect(rows).to_have_count(3)
@@ -106,10 +103,7 @@ def test_an_administrator_edits_a_portal_in_the_admin(
 ) -> None:
     page.goto(f"{live_server.url}/staff/admin/intake/portal/add/")
     expect(page).to_have_url(re.compile(r"/staff/sign-in/"))
-    page.get_by_label("User name").fill(administrator.username)
-    page.get_by_label("Password").fill("correct horse battery staple")
-    page.get_by_label("Code from your authenticator app").fill(totp_now(administrator))
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, administrator)
     expect(page.get_by_role("heading", name="Add portal")).to_be_visible()
     page.get_by_label("Slug").fill("nepal")
     page.get_by_label("Name").fill("Nepal reporting portal")

@@ -1,18 +1,12 @@
 """`openhotline generate-secrets DIR`: create missing secret files (never overwrites)."""
 
-import base64
 import os
-import secrets
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-SECRETS = {
-    "secret_key": lambda: secrets.token_urlsafe(50),
-    "master_key": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
-    "storage_key": lambda: secrets.token_urlsafe(48),
-}
+from openhotline.core.secret_values import MAKERS
 
 
 class Command(BaseCommand):
@@ -24,7 +18,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, directory: Path, **options: Any) -> None:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        for name, make in SECRETS.items():
+        for name, make in MAKERS.items():
             path = directory / name
             if path.exists():
                 self.stdout.write(f"kept     {path}")
