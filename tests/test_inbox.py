@@ -102,3 +102,9 @@ def test_the_case_page_shows_reports_and_history(analyst_client: Client) -> None
     assert "http://detail.test/" in html and "&lt;b&gt;bold&lt;/b&gt; claim" in html
     assert "— → Received" in html
     assert analyst_client.get("/staff/cases/999999/").status_code == 404
+
+
+def test_the_inbox_marks_possibly_disguised_sites(analyst_client: Client) -> None:
+    report("http://disguise.test/")
+    Case.objects.update(possibly_disguised=True)
+    assert "possibly disguised" in analyst_client.get("/staff/").content.decode()

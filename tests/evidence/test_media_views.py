@@ -72,3 +72,17 @@ def test_a_recapture_with_a_pathway_is_queued_and_audited(analyst) -> None:
     assert AuditEvent.objects.filter(action="capture.requested", actor=analyst.username).exists()
     bad = client.post(f"/staff/cases/{case.pk}/recapture/", {"referrer": "javascript:alert(1)"})
     assert bad.status_code == 302 and case.captures.count() == 2
+
+
+def test_the_case_page_shows_each_media_items_hashes(on_simnet, analyst) -> None:
+    from openhotline.cases.models import Case
+    from openhotline.evidence.capture import run_capture
+
+    Client().post("/report/", {"urls": on_simnet.url("gallery-one.test", "/albums/sunrise")})
+    case = Case.objects.get()
+    run_capture(case.captures.get().pk)
+    html = verified_client(analyst).get(f"/staff/cases/{case.pk}/").content.decode()
+    assert (
+        html.count("PDQ quality") == case.captures.get().items.filter(media__isnull=False).count()
+    )
+    assert "SHA-256" in html
