@@ -79,6 +79,8 @@ def test_staff_sign_in_with_totp_and_filter_the_inbox(
     rows = page.locator("table.cases tbody tr")
     expect(rows).to_have_count(3)
     # htmx swaps only the rows when a filter changes, and the address bar follows.
+    # (htmx loads deferred: wait until it has taken over the form.)
+    page.wait_for_function("() => window.htmx !== undefined && document.readyState === 'complete'")
     page.get_by_label("Kind").select_option("other")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Other (no web address)")
