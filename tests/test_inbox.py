@@ -1,6 +1,7 @@
 """The staff inbox: newest reports first, filters, htmx partials, keyset pages."""
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -108,3 +109,33 @@ def test_the_inbox_marks_possibly_disguised_sites(analyst_client: Client) -> Non
     report("http://disguise.test/")
     Case.objects.update(possibly_disguised=True)
     assert "possibly disguised" in analyst_client.get("/staff/").content.decode()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "q=' OR 1=1 --",
+        "q=%3Cscript%3Ealert(1)%3C/script%3E",
+        "q=" + "x" * 5000,
+        "q=%00%01",
+        "state=nonsense&kind=%27&channel=%22&portal=../../etc",
+        "host=EXAMPLE.TEST%00",
+        "before=2026-13-45T99:99:99_abc",
+        "before=_",
+    ],
+)
+def test_hostile_filters_give_a_page_not_an_error(analyst_client: Client, query: str) -> None:
+    report("http://filters.test/")
+    response = analyst_client.get(f"/staff/?{query}")
+    assert response.status_code == 200
+    assert "<script>alert(1)</script>" not in response.content.decode()
+
+
+def test_hostile_api_filters_give_answers_not_errors(analyst: Any) -> None:
+    from openhotline.accounts.tokens import issue_token
+
+    headers = {"Authorization": f"Bearer {issue_token(analyst).plaintext}"}
+    for query in ["q=%27%22", "case=abc", "portal=%00", "cursor=garbage", "state=x"]:
+        for path in ("/api/v1/cases", "/api/v1/reports"):
+            response = Client().get(f"{path}?{query}", headers=headers)
+            assert response.status_code in (200, 400, 404), (path, query, response.status_code)

@@ -194,3 +194,11 @@ def test_portal_languages_and_texts_are_validated() -> None:
     assert set(error.value.message_dict) == {"languages", "welcome_text"}
     portal.languages, portal.welcome_text = ["fr", "en"], {"fr": "Bienvenue"}
     portal.full_clean()
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/report/status/%00/x/", "/report/status/R-AAAA/%00/", "/portal/%00/", "/report/?lang=%00"],
+)
+def test_nul_bytes_in_public_urls_are_not_errors(client: Client, path: str) -> None:
+    assert client.get(path).status_code in (200, 404)

@@ -43,6 +43,13 @@ class CaseDetailSerializer(CaseSerializer):
         return [item.report.reference for item in case.report_items.select_related("report")]
 
 
+def clean_param(params: Any, name: str, limit: int = 200) -> str:
+    """A query parameter as plain text: control characters (NUL breaks PostgreSQL) out,
+    surrounding space trimmed, length capped."""
+    value = str(params.get(name) or "")
+    return "".join(c for c in value if c.isprintable()).strip()[:limit]
+
+
 def filtered_cases(params: Any) -> QuerySet[Case]:
     """Cases for the inbox and the API, filtered by the query parameters both accept."""
     queryset = Case.objects.select_related("latest_report__portal")
@@ -50,14 +57,14 @@ def filtered_cases(params: Any) -> QuerySet[Case]:
         queryset = queryset.filter(state=params["state"])
     if params.get("kind") in CaseKind.values:
         queryset = queryset.filter(kind=params["kind"])
-    if params.get("channel"):
-        queryset = queryset.filter(latest_report__channel=params["channel"])
-    if params.get("portal"):
-        queryset = queryset.filter(latest_report__portal__slug=params["portal"])
-    if params.get("host"):
-        queryset = queryset.filter(host=params["host"].strip().lower())
-    if params.get("q"):
-        queryset = queryset.filter(url__icontains=params["q"].strip()[:200])
+    if channel := clean_param(params, "channel"):
+        queryset = queryset.filter(latest_report__channel=channel)
+    if portal := clean_param(params, "portal"):
+        queryset = queryset.filter(latest_report__portal__slug=portal)
+    if host := clean_param(params, "host").lower():
+        queryset = queryset.filter(host=host)
+    if query := clean_param(params, "q"):
+        queryset = queryset.filter(url__icontains=query)
     return queryset
 
 

@@ -6,11 +6,13 @@ from django.conf import settings
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, permissions, serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from openhotline.accounts.api_auth import IsHotlineStaff
 from openhotline.api.plumbing import LimitedJSONParser, NewestReportFirst, ReportThrottle
+from openhotline.cases.api import clean_param
 from openhotline.intake.models import Channel, Portal, Report
 from openhotline.intake.services import accept_report
 from openhotline.intake.validation import check_report
@@ -65,12 +67,15 @@ class ReportsView(generics.ListAPIView[Report]):
     def get_queryset(self) -> QuerySet[Report]:
         queryset = Report.objects.select_related("portal").prefetch_related("items")
         params = self.request.query_params
-        if params.get("channel"):
-            queryset = queryset.filter(channel=params["channel"])
-        if params.get("portal"):
-            queryset = queryset.filter(portal__slug=params["portal"])
-        if params.get("case"):
-            queryset = queryset.filter(items__case_id=params["case"])
+        if channel := clean_param(params, "channel"):
+            queryset = queryset.filter(channel=channel)
+        if portal := clean_param(params, "portal"):
+            queryset = queryset.filter(portal__slug=portal)
+        if "case" in params:
+            case = clean_param(params, "case")
+            if not case.isdigit():
+                raise ValidationError({"case": ["A case number, e.g. 42."]})
+            queryset = queryset.filter(items__case_id=int(case))
         return queryset
 
     @extend_schema(

@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -16,6 +17,10 @@ from openhotline.intake.validation import CheckedReport
 # Crockford-style: no 0/O, 1/I/L, so references read aloud over the phone survive.
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CONTACT_PURPOSE = "reporter-contact"
+# What new_reference makes; anything else is never looked up.
+REFERENCE_PATTERN = re.compile(
+    rf"R-[{_REFERENCE_ALPHABET}]{{4}}-[{_REFERENCE_ALPHABET}]{{4}}-[{_REFERENCE_ALPHABET}]{{4}}"
+)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 from openhotline.cases.outcomes import public_outcome
 from openhotline.intake.forms import ReportForm
 from openhotline.intake.models import Channel, Portal, Report
-from openhotline.intake.services import accept_report, secret_matches
+from openhotline.intake.services import REFERENCE_PATTERN, accept_report, secret_matches
 from openhotline.intake.throttle import seconds_until_allowed
 from openhotline.intake.validation import check_report
 
@@ -105,7 +105,11 @@ def status_path(reference: str, secret: str) -> str:
 @never_cache
 @require_http_methods(["GET"])
 def status(request: HttpRequest, reference: str, secret: str) -> HttpResponse:
-    found = Report.objects.filter(reference=reference).first()
+    found = (
+        Report.objects.filter(reference=reference).first()
+        if REFERENCE_PATTERN.fullmatch(reference)
+        else None
+    )
     # One answer for "no such report" and "wrong secret": references cannot be probed.
     if found is None or not secret_matches(found, secret):
         raise Http404("No such report")
