@@ -6,37 +6,20 @@ error. Files that cannot be read or hashed are reported in the output, never fat
 
 import csv
 import json
+import multiprocessing
 import os
 import sys
 from collections.abc import Iterator
-from multiprocessing import Pool
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from openhotline.evidence.media import sniff
-from openhotline.signals.types import HASH_TYPES, compute_all
+from openhotline.signals import workers
+from openhotline.signals.types import HASH_TYPES
 
 CSV_COLUMNS = ["path", "size", "kind", "mime", *HASH_TYPES, "pdq_quality", "problems"]
-
-
-def hash_file(path: str) -> dict[str, Any]:
-    """One file's hashes (run in a worker process; never raises)."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        return {"path": path, "problems": {"read": exc.strerror or str(exc)}}
-    kind, mime, _fmt = sniff(data)
-    result = compute_all(data, kind)
-    row: dict[str, Any] = {"path": path, "size": len(data), "kind": kind, "mime": mime}
-    row["hashes"] = {value.hash_type: value.value for value in result.values}
-    pdq = next((v for v in result.values if v.hash_type == "pdq"), None)
-    if pdq is not None:
-        row["pdq_quality"] = pdq.quality
-    if result.failures:
-        row["problems"] = dict(result.failures)
-    return row
 
 
 def walk(paths: list[Path]) -> Iterator[str]:
@@ -51,6 +34,8 @@ def walk(paths: list[Path]) -> Iterator[str]:
 
 class Command(BaseCommand):
     help = "Hash files and folders with every hash type that applies (JSON Lines or CSV)."
+    # Hashing needs no secrets or database: it runs on a fresh machine too.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("paths", nargs="+", type=Path)
@@ -65,8 +50,13 @@ class Command(BaseCommand):
         writer = csv.DictWriter(self.stdout, CSV_COLUMNS, extrasaction="ignore")
         if format == "csv":
             writer.writeheader()
-        with Pool(processes=max(1, jobs)) as pool:
-            for done, row in enumerate(pool.imap(hash_file, files, chunksize=4), start=1):
+        # "spawn", not fork: forking a process that runs threads can deadlock the child.
+        # An executor (not a Pool) fails loudly if a worker dies instead of waiting forever.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(
+            max(1, jobs), mp_context=context, initializer=workers.start
+        ) as pool:
+            for done, row in enumerate(pool.map(workers.hash_file, files, chunksize=4), start=1):
                 if format == "csv":
                     flat = {**row, **row.get("hashes", {})}
                     flat["problems"] = "; ".join(

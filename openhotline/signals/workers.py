@@ -1,0 +1,32 @@
+"""Work done in other processes. Imports nothing from Django at module level: a spawned
+worker loads this module before its initializer has set Django up."""
+
+from pathlib import Path
+from typing import Any
+
+
+def start() -> None:
+    import django
+
+    django.setup()
+
+
+def hash_file(path: str) -> dict[str, Any]:
+    """One file's hashes; never raises (unreadable or unhashable files say why)."""
+    from openhotline.evidence.media import sniff
+    from openhotline.signals.types import compute_all
+
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        return {"path": path, "problems": {"read": exc.strerror or str(exc)}}
+    kind, mime, _fmt = sniff(data)
+    result = compute_all(data, str(kind))
+    row: dict[str, Any] = {"path": path, "size": len(data), "kind": str(kind), "mime": mime}
+    row["hashes"] = {value.hash_type: value.value for value in result.values}
+    pdq = next((v for v in result.values if v.hash_type == "pdq"), None)
+    if pdq is not None:
+        row["pdq_quality"] = pdq.quality
+    if result.failures:
+        row["problems"] = dict(result.failures)
+    return row
