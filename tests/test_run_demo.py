@@ -9,6 +9,7 @@ THEN  it exits 0, and the web server, simnet and worker are all gone.
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -67,6 +68,14 @@ def test_run_demo_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
         )  # fmt: skip
         assert demo.status_code == 200
         assert len(processes_using(tmp_path)) >= 4  # supervisor, simnet, gunicorn, worker
+        # The worker captures the demo reports from simnet, pictures and all.
+        database = tmp_path / "openhotline.sqlite3"
+        stored = 0
+        while time.monotonic() < deadline and stored == 0:
+            time.sleep(0.5)
+            with sqlite3.connect(database) as conn:
+                stored = conn.execute("SELECT COUNT(*) FROM signals_mediahash").fetchone()[0]
+        assert stored > 0, "the demo worker captured and hashed nothing"
         os.killpg(supervisor.pid, signal.SIGINT)
         output, _ = supervisor.communicate(timeout=40)
     finally:

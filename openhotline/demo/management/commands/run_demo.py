@@ -61,7 +61,9 @@ class Command(BaseCommand):
             time.sleep(1.0)
             from openhotline.simnet.world import default_world
 
-            urls = [f"http://{host.name}:{simnet_http_port}/" for host in default_world().hosts[:4]]
+            # The first page of the first few sites with pages: pictures to capture.
+            pages = [(h.name, next(iter(h.pages))) for h in default_world().hosts if h.pages]
+            urls = [f"http://{name}:{simnet_http_port}{path}" for name, path in pages[:4]]
             self._step(["demo-seed", *[f"--report-url={u}" for u in urls]], env)
             children.append(subprocess.Popen(
                 [str(BIN / "gunicorn"), "openhotline.wsgi", "--bind", f"127.0.0.1:{port}",
