@@ -5,7 +5,7 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
-from openhotline.audit.chain import event_digest
+from openhotline.audit.chain import digest_of
 from openhotline.audit.models import AuditEvent, AuditHead
 
 
@@ -39,17 +39,7 @@ def record(
             data=payload,
             prev_digest=head.digest,
         )
-        event.digest = event_digest(
-            seq=event.seq,
-            at=event.at,
-            actor_id=actor_id,
-            actor=actor_name,
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            data=payload,
-            prev_digest=head.digest,
-        )
+        event.digest = digest_of(event)
         event.save()
         AuditHead.objects.filter(pk=1).update(seq=event.seq, digest=event.digest)
     return event

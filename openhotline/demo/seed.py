@@ -1,12 +1,11 @@
 """Demo data: portals, staff accounts and a few reports of simnet addresses. Idempotent."""
 
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from openhotline.accounts.credentials import issue_credentials
 from openhotline.accounts.models import Organisation, OrganisationKind, Role, User
 from openhotline.intake.models import Channel, Portal
 from openhotline.intake.services import accept_report
@@ -82,13 +81,7 @@ def seed_staff() -> list[DemoAccount]:
     accounts = []
     for username, role in STAFF:
         user, _ = User.objects.get_or_create(username=username)
-        password = secrets.token_urlsafe(12)
-        user.role = role
-        user.is_staff = user.is_superuser = role == Role.ADMINISTRATOR
-        user.set_password(password)
-        user.save()
-        TOTPDevice.objects.filter(user=user).delete()
-        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+        password, device = issue_credentials(user, role, password_bytes=12)
         accounts.append(
             DemoAccount(
                 username=username,

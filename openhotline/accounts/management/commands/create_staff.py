@@ -1,12 +1,11 @@
 """`openhotline create-staff USERNAME --role ROLE`: a staff account with password and TOTP."""
 
-import secrets
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from openhotline.accounts.credentials import issue_credentials
 from openhotline.accounts.models import STAFF_ROLES, Role, User
 from openhotline.audit.services import record
 
@@ -27,22 +26,14 @@ class Command(BaseCommand):
     def handle(
         self, *args: Any, username: str, role: str, email: str, reset: bool, **options: Any
     ) -> None:
-        password = secrets.token_urlsafe(18)
         with transaction.atomic():
             user = User.objects.filter(username=username).first()
             if user is not None and not reset:
                 raise CommandError(f"user {username!r} exists; use --reset to re-issue")
             if user is None:
                 user = User(username=username)
-            user.role = Role(role)
             user.email = email or user.email
-            # Django admin access for administrators only; everything else uses roles.
-            user.is_staff = role == Role.ADMINISTRATOR
-            user.is_superuser = role == Role.ADMINISTRATOR
-            user.set_password(password)
-            user.save()
-            TOTPDevice.objects.filter(user=user).delete()
-            device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+            password, device = issue_credentials(user, Role(role))
             record("staff.credentials_issued", actor=None, obj=user, data={"role": role})
         self.stdout.write(f"user:      {username} ({Role(role).label})")
         self.stdout.write(f"password:  {password}")
