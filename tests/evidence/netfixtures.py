@@ -263,21 +263,19 @@ class HTTPServer(_Service):
 # --- Canaries --------------------------------------------------------------------------
 
 
-class Canary(_Service):
-    """A listener that only counts connections: a forbidden target that must stay at 0."""
+class _TCPListener(_Service):
+    """A loopback TCP listener whose thread hands each accepted connection to `_accepted`."""
 
-    def __init__(self, host: str, port: int = 0) -> None:
-        self.host = host
-        self.hits = 0
+    def _listen(self, host: str, port: int, name: str) -> int:
         self._sock = socket.socket(_family(host), socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((host, port))
         self._sock.listen(16)
         self._sock.settimeout(0.05)
-        self.port: int = self._sock.getsockname()[1]
         self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True, name=f"canary-{host}")
+        self._thread = threading.Thread(target=self._serve, daemon=True, name=name)
         self._thread.start()
+        return int(self._sock.getsockname()[1])
 
     def _serve(self) -> None:
         while not self._stopping.is_set():
@@ -287,14 +285,29 @@ class Canary(_Service):
                 continue
             except OSError:
                 return
-            self.hits += 1
-            conn.close()
+            self._accepted(conn)
+
+    def _accepted(self, conn: socket.socket) -> None:
+        raise NotImplementedError
 
     def stop(self) -> None:
         self._stopping.set()
         _wake(self._sock)
         self._thread.join(timeout=2)
         self._sock.close()
+
+
+class Canary(_TCPListener):
+    """A listener that only counts connections: a forbidden target that must stay at 0."""
+
+    def __init__(self, host: str, port: int = 0) -> None:
+        self.host = host
+        self.hits = 0
+        self.port = self._listen(host, port, f"canary-{host}")
+
+    def _accepted(self, conn: socket.socket) -> None:
+        self.hits += 1
+        conn.close()
 
 
 @contextlib.contextmanager
@@ -330,32 +343,18 @@ def outside_allowed(connects: list[Any], nets: list[Any] | None = None) -> list[
 # --- SOCKS5 ----------------------------------------------------------------------------
 
 
-class Socks5Proxy(_Service):
+class Socks5Proxy(_TCPListener):
     """Accepts CONNECT to any name (as Tor does for .onion) and answers with a page itself."""
 
     def __init__(self, host: str = "127.77.5.1") -> None:
         self.targets: list[tuple[str, int]] = []
         self.requests: list[bytes] = []
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.bind((host, 0))
-        self._sock.listen(8)
-        self._sock.settimeout(0.05)
-        self.url = f"socks5://{host}:{self._sock.getsockname()[1]}"
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True, name="socks5")
-        self._thread.start()
+        self.url = f"socks5://{host}:{self._listen(host, 0, 'socks5')}"
 
-    def _serve(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                conn, _peer = self._sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            with conn, contextlib.suppress(OSError):
-                conn.settimeout(2)
-                self._handle(conn)
+    def _accepted(self, conn: socket.socket) -> None:
+        with conn, contextlib.suppress(OSError):
+            conn.settimeout(2)
+            self._handle(conn)
 
     def _handle(self, conn: socket.socket) -> None:
         _version, count = _exactly(conn, 2)
@@ -378,12 +377,6 @@ class Socks5Proxy(_Service):
         self.requests.append(request)
         body = f"hello from {host} via socks".encode()
         conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
-
-    def stop(self) -> None:
-        self._stopping.set()
-        _wake(self._sock)
-        self._thread.join(timeout=2)
-        self._sock.close()
 
 
 def _exactly(conn: socket.socket, size: int) -> bytes:
