@@ -8,11 +8,12 @@ database, so formats and their tests stay plain Python.
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from openhotline import grading
 from openhotline.signals.types import HASH_TYPES, BadHash
+from openhotline.signals.types.pdq import PDQ_MIN_QUALITY
 
 # The metadata fields, in the order exports write them.
 META_FIELDS = (
@@ -31,6 +32,7 @@ META_FIELDS = (
     "provenance",
     "retired",
     "retired_reason",
+    "pdq_quality",
 )
 MAX_TEXT = 500
 
@@ -70,8 +72,14 @@ class EntryRecord:
     provenance: str = ""
     retired: bool = False
     retired_reason: str = ""
-    # Hash types whose values are kept but never matched on (e.g. PDQ quality < 50).
-    unusable: frozenset[str] = field(default_factory=frozenset)
+    # PDQ's 0-100 quality when the source gives it; below 50 the PDQ is kept, not matched.
+    pdq_quality: int | None = None
+
+    @property
+    def unusable(self) -> frozenset[str]:
+        """Hash types whose values are kept but never matched on."""
+        weak = self.pdq_quality is not None and self.pdq_quality < PDQ_MIN_QUALITY
+        return frozenset({"pdq"}) if weak and "pdq" in self.hashes else frozenset()
 
     def as_fields(self) -> dict[str, Any]:
         """Plain values for writers: hashes under their type names, then the metadata."""
@@ -147,6 +155,18 @@ def _vics(value: object) -> int | None:
     return number
 
 
+def _quality(value: object) -> int | None:
+    if _blank(value):
+        return None
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ValueError(f"{value!r} is not a whole number 0-100") from None
+    if not 0 <= number <= 100 or isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a whole number 0-100")
+    return number
+
+
 def _date(value: object) -> dt.date | None:
     if _blank(value):
         return None
@@ -178,12 +198,11 @@ _READERS = {
     "provenance": _text,
     "retired": _bool,
     "retired_reason": _text,
+    "pdq_quality": _quality,
 }
 
 
-def build_record(
-    fields: Mapping[str, object], *, unusable: frozenset[str] = frozenset()
-) -> EntryRecord:
+def build_record(fields: Mapping[str, object]) -> EntryRecord:
     """A checked record from fields named as in META_FIELDS plus hash type names.
 
     Unknown field names are ignored (formats decide what they accept). Every bad field is
@@ -222,7 +241,7 @@ def build_record(
             meta["interpol_baseline"] = implied.interpol_baseline
         if meta["vics_category"] is None:
             meta["vics_category"] = implied.vics
-    return EntryRecord(hashes=hashes, unusable=unusable & frozenset(hashes), **meta)
+    return EntryRecord(hashes=hashes, **meta)
 
 
 def _at(exc: BadHash) -> str:
