@@ -351,6 +351,8 @@ VIDEO_MAX_DECODED_FRAMES = env_int("OPENHOTLINE_VIDEO_MAX_DECODED_FRAMES", 2_000
 # callable taking image bytes and returning 144 bytes. Absent by default.
 PHOTODNA_IMPLEMENTATION = env_str("OPENHOTLINE_PHOTODNA_IMPLEMENTATION", "")
 PHOTODNA_MATCH_THRESHOLD = float(env_str("OPENHOTLINE_PHOTODNA_MATCH_THRESHOLD", "1800"))
+# A PDQ match this close is the same picture: the entry's grade stands without a reveal.
+NEAR_EXACT_PDQ_DISTANCE = env_int("OPENHOTLINE_NEAR_EXACT_PDQ_DISTANCE", 8, minimum=0)
 
 # --- Intake limits --------------------------------------------------------------------
 MAX_URLS_PER_REPORT = env_int("OPENHOTLINE_MAX_URLS_PER_REPORT", 50, minimum=1)

@@ -18,6 +18,14 @@ class CaseState(models.TextChoices):
     # Later issues add assessment and action states.
 
 
+class Priority(models.IntegerChoices):
+    """How soon an analyst should see a case; only ever raised by data, never lowered."""
+
+    NORMAL = 0, _("Normal")
+    KNOWN_MATCH = 20, _("Matches a known hash")
+    CONFIRMED_VICTIM = 30, _("Matches a hash of an identified victim")
+
+
 class Case(models.Model):
     kind = models.CharField(max_length=10, choices=CaseKind.choices)
     # Normalised (see openhotline.urlnorm); unique, so reports of one address meet here.
@@ -34,6 +42,12 @@ class Case(models.Model):
     latest_report = models.ForeignKey(
         "intake.Report", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
+    # From known-hash matches: the most severe grade among the matched entries, for the
+    # analyst to confirm (software suggests, a person decides).
+    suggested_grade = models.CharField(max_length=20, blank=True)
+    suggested_uk_category = models.CharField(max_length=10, blank=True)
+    matched_media_count = models.PositiveIntegerField(default=0)
 
     class Meta:
         indexes = [
