@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from openhotline.env import (
     database_from_url,
     env_bool,
+    env_choice,
     env_host_ports,
     env_int,
     env_list,
@@ -351,6 +352,8 @@ VIDEO_MAX_DECODED_FRAMES = env_int("OPENHOTLINE_VIDEO_MAX_DECODED_FRAMES", 2_000
 # callable taking image bytes and returning 144 bytes. Absent by default.
 PHOTODNA_IMPLEMENTATION = env_str("OPENHOTLINE_PHOTODNA_IMPLEMENTATION", "")
 PHOTODNA_MATCH_THRESHOLD = float(env_str("OPENHOTLINE_PHOTODNA_MATCH_THRESHOLD", "1800"))
+# "fast": our numpy PDQ (same hashes, several times quicker); "reference": pdqhash (C++).
+PDQ_HASHER = env_choice("OPENHOTLINE_PDQ_HASHER", "fast", ("fast", "reference"))
 # A PDQ match this close is the same picture: the entry's grade stands without a reveal.
 NEAR_EXACT_PDQ_DISTANCE = env_int("OPENHOTLINE_NEAR_EXACT_PDQ_DISTANCE", 8, minimum=0)
 

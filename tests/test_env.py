@@ -6,6 +6,7 @@ from openhotline.env import (
     ConfigError,
     database_from_url,
     env_bool,
+    env_choice,
     env_host_ports,
     env_int,
     env_networks,
@@ -21,6 +22,15 @@ def test_it_reads_booleans_and_refuses_nonsense(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("X_FLAG", "maybe")
     with pytest.raises(ConfigError, match="X_FLAG"):
         env_bool("X_FLAG", False)
+
+
+def test_it_reads_a_choice_and_names_the_choices(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert env_choice("OH_TEST_CHOICE", "fast", ("fast", "reference")) == "fast"
+    monkeypatch.setenv("OH_TEST_CHOICE", " reference ")
+    assert env_choice("OH_TEST_CHOICE", "fast", ("fast", "reference")) == "reference"
+    monkeypatch.setenv("OH_TEST_CHOICE", "quick")
+    with pytest.raises(ConfigError, match="one of fast, reference, not 'quick'"):
+        env_choice("OH_TEST_CHOICE", "fast", ("fast", "reference"))
 
 
 def test_it_reads_integers_with_a_minimum(monkeypatch: pytest.MonkeyPatch) -> None:
