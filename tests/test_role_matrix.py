@@ -14,6 +14,7 @@ from openhotline.accounts.tokens import issue_token
 from openhotline.cases.models import Case
 from openhotline.evidence import store
 from openhotline.evidence.models import Media
+from openhotline.signals.models import HashList, ListEntry, Match
 from openhotline.simnet.images import make_png
 from tests.conftest import verified_client
 
@@ -92,7 +93,16 @@ def world(db: None, analyst: User) -> Params:
     case = Case.objects.get()
     blob = store.put(make_png("matrix"))
     media = Media.objects.create(blob=blob, kind="image", mime="image/png", status="ok")
-    return Params(case_id=str(case.pk), pk=str(case.pk), media_id=str(media.pk), variant="blurred")
+    hash_list = HashList.objects.create(name="matrix-list", source="police")
+    entry = ListEntry.objects.create(hash_list=hash_list, grade="sexual_posing")
+    match = Match.objects.create(
+        media=media, entry=entry, hash_list=hash_list, hash_type="md5", distance=0, threshold=0,
+        media_value="0" * 32, entry_value="0" * 32,
+    )  # fmt: skip
+    return Params(
+        case_id=str(case.pk), pk=str(case.pk), media_id=str(media.pk), variant="blurred",
+        name=hash_list.name, entry_id=str(entry.pk), match_id=str(match.pk),
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize(("route", "path"), CHECKED)

@@ -68,14 +68,17 @@ def test_run_demo_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
         )  # fmt: skip
         assert demo.status_code == 200
         assert len(processes_using(tmp_path)) >= 4  # supervisor, simnet, gunicorn, worker
-        # The worker captures the demo reports from simnet, pictures and all.
+        # The worker captures the demo reports from simnet, pictures and all, hashes them
+        # and matches them against the demo list.
         database = tmp_path / "openhotline.sqlite3"
-        stored = 0
-        while time.monotonic() < deadline and stored == 0:
+        stored = matched = 0
+        while time.monotonic() < deadline and not (stored and matched):
             time.sleep(0.5)
             with sqlite3.connect(database) as conn:
                 stored = conn.execute("SELECT COUNT(*) FROM signals_mediahash").fetchone()[0]
+                matched = conn.execute("SELECT COUNT(*) FROM signals_match").fetchone()[0]
         assert stored > 0, "the demo worker captured and hashed nothing"
+        assert matched > 0, "the demo worker matched nothing against the demo list"
         os.killpg(supervisor.pid, signal.SIGINT)
         output, _ = supervisor.communicate(timeout=40)
     finally:

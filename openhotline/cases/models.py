@@ -42,12 +42,15 @@ class Case(models.Model):
     latest_report = models.ForeignKey(
         "intake.Report", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
+    # Database defaults too: cases are opened by a raw upsert (services.attach_report_to_url).
+    priority = models.PositiveSmallIntegerField(
+        choices=Priority.choices, default=Priority.NORMAL, db_default=Priority.NORMAL
+    )
     # From known-hash matches: the most severe grade among the matched entries, for the
     # analyst to confirm (software suggests, a person decides).
-    suggested_grade = models.CharField(max_length=20, blank=True)
-    suggested_uk_category = models.CharField(max_length=10, blank=True)
-    matched_media_count = models.PositiveIntegerField(default=0)
+    suggested_grade = models.CharField(max_length=20, blank=True, default="", db_default="")
+    suggested_uk_category = models.CharField(max_length=10, blank=True, default="", db_default="")
+    matched_media_count = models.PositiveIntegerField(default=0, db_default=0)
 
     class Meta:
         indexes = [

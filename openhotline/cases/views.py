@@ -69,7 +69,9 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     case = get_object_or_404(Case.objects.select_related("latest_report__portal"), pk=case_id)
     items = case.report_items.select_related("report__portal").order_by("-report__created_at")
     transitions = case.transitions.select_related("actor")
-    captures = case.captures.prefetch_related("items__media__hashes")
+    captures = case.captures.prefetch_related(
+        "items__media__hashes", "items__media__matches__hash_list", "items__media__matches__entry"
+    )
     return render(
         request,
         "cases/case.html",

@@ -111,3 +111,45 @@ def seed_reports(simnet_urls: list[str]) -> int:
         checked = check_report(urls, description, "")
         accept_report(checked, channel=channel, portal=batch_portal, language="en")
     return len(batches)
+
+
+# Benign simnet pictures given demo labels in a demo "police" list, so `make run` shows
+# known-hash matches: (host, image, grade label, how many PDQ bits the entry is off by).
+DEMO_LIST_IMAGES = [
+    ("gallery-one.test", "sunrise-1.jpg", "sexual_posing", 0),
+    ("gallery-one.test", "sunrise-2.png", "non_penetrative", 5),
+]
+
+
+def seed_hash_lists() -> int:
+    """A demo police list whose entries are hashes of simnet pictures; once."""
+    from openhotline.signals.lists import import_records
+    from openhotline.signals.models import HashList
+    from openhotline.signals.records import EntryRecord, FieldError, build_record
+    from openhotline.signals.types import MD5, PDQ
+    from openhotline.simnet import images
+    from openhotline.simnet.world import default_world
+
+    if HashList.objects.filter(name="demo-police").exists():
+        return 0
+    hash_list = HashList.objects.create(
+        name="demo-police", source="police",
+        description="Demo: benign simnet pictures with demo labels",
+    )  # fmt: skip
+    world = default_world()
+    rows: list[tuple[str, EntryRecord, list[FieldError]]] = []
+    for number, (host_name, image, grade, flipped) in enumerate(DEMO_LIST_IMAGES, start=1):
+        host = world.host_by_name(host_name)
+        fmt = images.format_for_name(image)
+        assert host is not None and fmt is not None, image
+        data = images.make_image(host.image_seed(image), fmt, host.image_size(image))
+        (pdq,) = PDQ.compute(data, "image")
+        near = f"{int(pdq.value, 16) ^ ((1 << flipped) - 1):064x}"
+        fields = {"pdq": near, "grade": grade, "age_band": "11-13", "external_id": f"DEMO-{number}",
+                  "provenance": "demo seed", "victim_identified": number == 1}  # fmt: skip
+        if flipped == 0:
+            (md5,) = MD5.compute(data, "image")
+            fields["md5"] = md5.value
+        rows.append((f"demo {number}", build_record(fields), []))
+    summary = import_records(hash_list, iter(rows), source="demo-seed")
+    return summary.created

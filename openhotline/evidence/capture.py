@@ -11,6 +11,7 @@ CAPTURE_STALL_SECONDS, so a live run is never taken for a dead one.
 """
 
 import hashlib
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,7 +28,10 @@ from openhotline.evidence import store
 from openhotline.evidence.extract import decode_html, find_media
 from openhotline.evidence.models import Capture, CaptureItem, CaptureState, ItemState, Media
 from openhotline.evidence.net.fetcher import ErrorKind, FetchResult, SafeFetcher
+from openhotline.signals.matching import match_media, suggest_for_case
 from openhotline.signals.services import hash_media
+
+logger = logging.getLogger(__name__)
 
 # A capture may move the case only out of these states, never back from a later one.
 _OPEN_STATES: set[str] = {CaseState.RECEIVED, CaseState.CAPTURE_FAILED}
@@ -199,6 +203,12 @@ def _store_media(run: _Run, url: str, found_in: str, result: FetchResult) -> Cap
         # Every new media item gets every hash type that applies, while its bytes are
         # in memory anyway.
         hash_media(item.media.pk, body, facts.kind)
+    # Every time, not only for new media: lists grow between captures.
+    try:
+        match_media(item.media.pk)
+    except Exception as exc:  # a capture is never lost to a matching fault
+        logger.exception("matching media %s failed", item.media.pk)
+        run.notes.append(f"matching failed for media {item.media.pk}: {exc!r}"[:300])
     item.state = ItemState.STORED
     return item
 
@@ -247,6 +257,7 @@ def _finish(run: _Run, page: FetchResult) -> str:
             only_from=_OPEN_STATES,
         )  # fmt: skip
         _compare_pathways(capture)
+        suggest_for_case(capture.case_id)
     return f"captured {len(stored)} media"
 
 

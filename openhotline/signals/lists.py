@@ -124,6 +124,7 @@ class _Batch:
             if entry.pk is None:
                 # Second sight of an entry this batch creates: merge into it in memory.
                 self._merge_fresh(entry, record, fresh)
+                summary.updated += 1
                 continue
             diff = self._apply(entry, record, now, hashes_of.setdefault(entry.pk, {}),
                                new_hashes, stale_hash_ids)  # fmt: skip

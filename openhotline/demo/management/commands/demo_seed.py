@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from openhotline.demo.seed import seed_portals, seed_reports, seed_staff
+from openhotline.demo.seed import seed_hash_lists, seed_portals, seed_reports, seed_staff
 
 
 class Command(BaseCommand):
@@ -14,8 +14,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, urls: list[str], **options: Any) -> None:
         portals = seed_portals()
         accounts = seed_staff()
+        entries = seed_hash_lists()
         reports = seed_reports(urls)
         self.stdout.write(f"portals: {', '.join(p.slug for p in portals)}")
+        self.stdout.write(f"demo hash list entries added: {entries}")
         self.stdout.write(f"demo reports added: {reports}")
         self.stdout.write("demo staff (sign in with the password and a code from the secret):")
         for account in accounts:
