@@ -584,9 +584,10 @@ def media(record: EntryRecord, position: int, version: str) -> dict[str, object]
             out["PhotoDNA"] = hashes["photodna"]
     else:
         alternative.insert(0, "photodna")
-    for name, vics in (("victim_identified", "VictimIdentified"),
-                       ("offender_identified", "OffenderIdentified")):  # fmt: skip
-        value = getattr(record, name)
+    for vics, value in (
+        ("VictimIdentified", record.victim_identified),
+        ("OffenderIdentified", record.offender_identified),
+    ):
         if value is not None:
             out[vics] = "true" if value else "false"
     if record.series:
