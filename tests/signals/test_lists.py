@@ -120,22 +120,22 @@ def test_bad_rows_are_reported_by_line_and_field_while_good_rows_land(
 def test_a_batch_that_fails_in_the_database_rolls_back_whole_and_earlier_batches_stay(
     police_list: HashList, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = EntryChange.objects.bulk_create
+    real = lists._insert_changes
     calls = {"n": 0}
 
-    def failing(objs: Any, *args: Any, **kwargs: Any) -> Any:
+    def failing(rows: Any) -> None:
         calls["n"] += 1
         if calls["n"] == 2:
             raise IntegrityError("disk on fire")
-        return real(objs, *args, **kwargs)
+        real(rows)
 
-    monkeypatch.setattr(EntryChange.objects, "bulk_create", failing)
+    monkeypatch.setattr(lists, "_insert_changes", failing)
     with pytest.raises(IntegrityError):
         import_records(police_list, rows({"md5": md5(n)} for n in range(10)), source="x",
                        batch_size=5)  # fmt: skip
     # The first batch landed whole; nothing of the second is half-written.
     assert ListEntry.objects.count() == 5 and EntryHash.objects.count() == 5
-    monkeypatch.setattr(EntryChange.objects, "bulk_create", real)
+    monkeypatch.setattr(lists, "_insert_changes", real)
     finish = import_records(police_list, rows({"md5": md5(n)} for n in range(10)), source="x",
                             batch_size=5)  # fmt: skip
     assert (finish.created, finish.unchanged) == (5, 5)
