@@ -1,29 +1,33 @@
 """An exact in-memory PDQ match index: multi-index hashing over numpy arrays.
 
 A PDQ hash is 256 bits; two hashes match when their Hamming distance is at most a radius
-(31 by default). The index finds *every* live entry within the radius, nothing approximate.
+(31 by default). The index returns *every* live entry within the radius: it is exact, not
+approximate.
 
-How (multi-index hashing, Norouzi et al. 2012, with the generalised pigeonhole principle):
-the 256 bits are cut into ``k`` disjoint parts of ``b`` or ``b + 1`` bits. If part ``i`` is
+How (multi-index hashing, Norouzi et al., with the generalised pigeonhole principle): the
+256 bits are cut into ``k`` disjoint parts of ``b`` or ``b + 1`` bits. If part ``i`` is
 probed up to distance ``t_i`` and ``sum(t_i + 1) > radius``, any hash within the radius of
-the query is within ``t_i`` of it on at least one part ``i``. So each part has a table
-(entry positions sorted by that part's value, with an offsets array giving each value's
-bucket); a query reads the buckets of every value within ``t_i`` of its own part values,
-and the candidates are verified with XOR + popcount on the full hashes. At 10 million
-hashes and radius 31 the default layout is 12 parts of 21/22 bits probed at distance 2 or 1:
-about 2,000 buckets and 7,000 candidates per query (see bench/pdq_index_bench.py).
+the query is within ``t_i`` of it on at least one part. Each part has a table (entry
+positions sorted by that part's value, and an offsets array giving each value's bucket), so
+a query reads the buckets of every value within ``t_i`` of its own part values and checks
+the candidates with XOR + popcount on the full hashes. Parts have about log2(n) - 2 bits
+(16 to 22): at 10 million hashes, 12 parts of 21/22 bits probed at distance 2 or 1, about
+2,000 buckets and 7,000 candidates per query, under 1 ms on one core. Larger query radii
+than the index was built for are answered by a brute-force scan (exact, slow).
+bench/pdq_index_bench.py measures it against python-threatexchange and other layouts.
 
-Memory per entry: the hash (32 bytes), the id (8), a live flag (1) and one uint32 position
-per table (4k), plus 4 bytes per bucket (2^b per table): about 1 GB for 10 million
-hashes. Entries are kept in id order, so ids are found by binary search.
+Memory per entry: the hash (32 bytes), the id (8), a live flag (1) and a uint32 position
+per table (4 x 12), plus 4 bytes per bucket: about 1 GB for 10 million hashes. Entries are
+kept in id order, so ids are found by binary search.
 
-Updates: entries added after a build go to a small *delta* scanned by brute force; retired
-entries are cleared from a live mask. When the delta outgrows its limit (or a quarter of the
-main part is retired) the index is rebuilt (compacted) on the writer's thread. Searches read
-one immutable state object and never take the lock; mutations are serialised by a lock and
-publish a new state, so a search concurrent with an update sees it either whole or not
-(retirements are visible at once per entry; once ``remove`` returns, those entries never
-match again).
+Updates: additions go to a tail (at most ``TAIL_MAX`` entries) scanned by brute force; a
+full tail is merged into a second, indexed segment; when that outgrows max(``DELTA_MIN``,
+n / ``DELTA_SHARE``), or a quarter of the built entries are retired, all live entries are
+rebuilt into one segment (about 12 s at 10 million, on the writer's thread). Retiring an
+entry clears its live flag. Searches read one immutable state object without the lock;
+mutations are serialised by a lock and publish a new state, so a search running during an
+addition sees all of it or none of it (a retirement is visible per entry at once; once
+``remove`` returns, those entries never match again).
 
 Snapshots: ``save`` writes a versioned file (magic, version, a CRC32-checked JSON header
 describing every array, and the arrays at 4 KiB-aligned offsets, each with its CRC32)
@@ -65,6 +69,8 @@ _ALIGN = 4096
 _MIN_PART_BITS = 16
 _MAX_PART_BITS = 22
 _LARGEST_PART = 24  # bits; a larger part's offsets (4 << bits bytes) would be too large
+# Beyond this the tables cost more than a scan (which larger query radii use anyway).
+_MAX_RADIUS = 63
 # Queries in one vectorised pass of search_many (bounds the temporaries to a few MB each).
 _QUERY_CHUNK = 128
 # Brute-force blocks: about this many (query, entry) pairs at a time.
@@ -187,13 +193,16 @@ def _flip_masks(bits: int, distance: int) -> list[int]:
     return masks
 
 
-# --- the searchable parts ----------------------------------------------------------------
+# --- segments: built, searchable parts ---------------------------------------------------
+
+_Found = tuple[npt.NDArray[np.intp], IdArray, npt.NDArray[np.uint16]]
+_NOTHING: _Found = (np.empty(0, np.intp), np.empty(0, np.int64), np.empty(0, np.uint16))
 
 
 @dataclass(eq=False, slots=True)
-class _Main:
-    """The built part: entries in id order, one table per indexed part. Immutable except
-    ``alive`` (cleared in place when entries are retired)."""
+class _Segment:
+    """Entries in id order with one table per indexed part. Immutable except ``alive``
+    (cleared in place when entries are retired)."""
 
     ids: IdArray  # sorted, unique
     words: _Words  # (n, 4)
@@ -209,17 +218,34 @@ class _Main:
     def size(self) -> int:
         return int(self.ids.shape[0])
 
+    @property
+    def arrays(self) -> dict[str, npt.NDArray[Any]]:
+        return {
+            "ids": self.ids,
+            "words": self.words,
+            "alive": self.alive.view(np.uint8),
+            "perms": self.perms,
+            "offsets": self.offsets,
+        }
+
+    def find(self, ids: IdArray) -> npt.NDArray[np.intp]:
+        """Positions of those of ``ids`` that are live here."""
+        if not self.size or not ids.size:
+            return np.empty(0, np.intp)
+        where = np.searchsorted(self.ids, ids).clip(0, self.size - 1)
+        return where[(self.ids[where] == ids) & self.alive[where]]
+
     def plan(self, radius: int) -> _Plan:
         found = self.plans.get(radius)
         if found is None:
             part_index: list[int] = []
             flips: list[int] = []
-            for i, (part, tolerance) in enumerate(
-                zip(self.parts, _tolerances(len(self.parts), radius), strict=True)
-            ):
-                masks = _flip_masks(part.bits, min(tolerance, part.bits))
-                part_index += [i] * len(masks) if tolerance >= 0 else []
-                flips += masks if tolerance >= 0 else []
+            tolerances = _tolerances(len(self.parts), radius)
+            for i, (part, tolerance) in enumerate(zip(self.parts, tolerances, strict=True)):
+                if tolerance >= 0:
+                    masks = _flip_masks(part.bits, min(tolerance, part.bits))
+                    part_index += [i] * len(masks)
+                    flips += masks
             index = np.array(part_index, dtype=np.intp)
             bases = np.array([p.base for p in self.parts], dtype=np.int64)
             found = _Plan(index, np.array(flips, dtype=np.int64), bases[index])
@@ -254,6 +280,27 @@ class _Main:
         per_query = np.add.reduceat(counts, np.arange(0, counts.shape[0], plan.part.shape[0]))
         return np.repeat(np.arange(keys.shape[0]), per_query), self.perms[slots]
 
+    def search(self, raws: Sequence[bytes], queries: _Words, radius: int) -> _Found:
+        """(query index, id, distance) of the live entries within ``radius``."""
+        if not self.size:
+            return _NOTHING
+        if radius > self.max_radius:
+            qi, row, distance = _scan(self.words, self.alive, queries, radius)
+            return qi, self.ids[row], distance
+        maybe_qi, position = self.candidates(self.query_keys(raws, queries), radius)
+        if maybe_qi is None:
+            distance = _distances(np.take(self.words, position, axis=0), queries[0])
+            near = np.flatnonzero(distance <= radius)
+            qi = np.zeros(near.shape[0], dtype=np.intp)
+        else:
+            mine = np.take(queries, maybe_qi, axis=0)
+            distance = _distances(np.take(self.words, position, axis=0), mine)
+            near = np.flatnonzero(distance <= radius)
+            qi = maybe_qi[near]
+        position, distance = position[near], distance[near]
+        live = self.alive[position]
+        return qi[live], self.ids[position[live]], distance[live]
+
 
 def _distances(candidates: _Words, queries: _Words) -> npt.NDArray[np.uint16]:
     """Hamming distances between (..., 4) word arrays of the same shape, or against one
@@ -273,10 +320,11 @@ def _distances(candidates: _Words, queries: _Words) -> npt.NDArray[np.uint16]:
 def _scan(
     words: _Words, alive: npt.NDArray[np.bool_], queries: _Words, radius: int
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.uint16]]:
-    """Brute force: (query index, row, distance) of every live row within ``radius``."""
+    """Brute force: (query index, row, distance) of every live row within ``radius``, in
+    blocks small enough to stay in cache."""
     found_q, found_row, found_d = [], [], []
-    batch = max(1, min(queries.shape[0], _SCAN_PAIRS // 4096))
-    rows = max(4096, _SCAN_PAIRS // batch)
+    batch = max(1, min(queries.shape[0], _SCAN_PAIRS // 1024))
+    rows = max(1024, min(8192, _SCAN_PAIRS // batch))
     for first in range(0, queries.shape[0], batch):
         chunk = queries[first : first + batch]
         for start in range(0, words.shape[0], rows):
@@ -285,27 +333,17 @@ def _scan(
             for column in range(1, 4):
                 distance += np.bitwise_count(block[None, :, column] ^ chunk[:, None, column])
             qi, row = np.nonzero((distance <= radius) & alive[None, start : start + rows])
-            found_q.append(qi + first)
-            found_row.append(row + start)
-            found_d.append(distance[qi, row])
+            if qi.size:
+                found_q.append(qi + first)
+                found_row.append(row + start)
+                found_d.append(distance[qi, row])
     if not found_q:
         return np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0, np.uint16)
     return np.concatenate(found_q), np.concatenate(found_row), np.concatenate(found_d)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class _State:
-    main: _Main
-    # The delta: capacity-sized arrays, of which the first ``delta_count`` rows are used.
-    delta_ids: IdArray
-    delta_words: _Words
-    delta_alive: npt.NDArray[np.bool_]
-    delta_count: int
-    live: int
-
-
-def _build_main(ids: IdArray, words: _Words, max_radius: int, parts: int | None) -> _Main:
-    """``ids`` sorted and unique, ``words`` (n, 4) in the same order (owned by the index)."""
+def _build(ids: IdArray, words: _Words, max_radius: int, parts: int | None) -> _Segment:
+    """A segment of ``ids`` (sorted, unique) and ``words`` ((n, 4), same order, owned)."""
     n = int(ids.shape[0])
     count = default_parts(n) if parts is None else parts
     fewest = -(-PDQ_BITS // _LARGEST_PART)
@@ -315,50 +353,86 @@ def _build_main(ids: IdArray, words: _Words, max_radius: int, parts: int | None)
     indexed = sum(1 for t in _tolerances(count, max_radius) if t >= 0)
     if indexed * n >= 1 << 32:
         raise ValueError(f"{n} entries x {indexed} tables do not fit uint32 positions")
+    built = _layout(lengths, indexed)
+    perms = np.empty(indexed * n, dtype=np.uint32)
+    offsets = np.empty(sum((1 << p.bits) + 1 for p in built), dtype=np.uint32)
+    position = np.arange(n, dtype=np.uint64)
+    for i, part in enumerate(built):
+        # one sort of (part value << 32 | position) gives the table and, from the values,
+        # the bucket sizes (faster than a stable argsort of the values)
+        order = np.sort((part.keys(words) << np.uint64(32)) | position)
+        perms[i * n : (i + 1) * n] = order  # the low 32 bits: the position
+        counts = np.bincount((order >> np.uint64(32)).astype(np.int64), minlength=1 << part.bits)
+        del order
+        table = offsets[part.base : part.base + (1 << part.bits) + 1]
+        table[0] = i * n
+        table[1:] = np.cumsum(counts) + i * n
+    return _Segment(ids, words, np.ones(n, np.bool_), max_radius, lengths, built, perms, offsets)
+
+
+def _layout(lengths: Sequence[int], indexed: int) -> tuple[_Part, ...]:
     built: list[_Part] = []
     start = base = 0
     for bits in lengths[:indexed]:
         built.append(_Part(start, bits, base))
         start += bits
         base += (1 << bits) + 1
-    perms = np.empty(indexed * n, dtype=np.uint32)
-    offsets = np.empty(base, dtype=np.uint32)
-    position = np.arange(n, dtype=np.uint64)
-    for i, part in enumerate(built):
-        order = np.sort((part.keys(words) << np.uint64(32)) | position)
-        perms[i * n : (i + 1) * n] = order  # the low 32 bits: the position
-        counts = np.bincount((order >> np.uint64(32)).astype(np.int64), minlength=1 << part.bits)
-        table = offsets[part.base : part.base + (1 << part.bits) + 1]
-        table[0] = i * n
-        table[1:] = np.cumsum(counts) + i * n
-        del order, counts
-    return _Main(
-        ids=ids,
-        words=words,
-        alive=np.ones(n, dtype=np.bool_),
-        max_radius=max_radius,
-        lengths=lengths,
-        parts=tuple(built),
-        perms=perms,
-        offsets=offsets,
-    )
+    return tuple(built)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _State:
+    """What a search reads: the segments (the main one first, then at most one built from
+    later additions) and the tail of the latest additions, scanned by brute force."""
+
+    segments: tuple[_Segment, ...]
+    # capacity-sized arrays of which the first ``tail_count`` rows are in use
+    tail_ids: IdArray
+    tail_words: _Words
+    tail_alive: npt.NDArray[np.bool_]
+    tail_count: int
+    live: int
+
+    def tail(self) -> tuple[IdArray, _Words, npt.NDArray[np.bool_]]:
+        used = slice(0, self.tail_count)
+        return self.tail_ids[used], self.tail_words[used], self.tail_alive[used]
+
+    def live_entries(self) -> tuple[IdArray, _Words]:
+        """Every live (id, words), sorted by id."""
+        ids, words, alive = self.tail()
+        id_parts = [s.ids[s.alive] for s in self.segments] + [ids[alive]]
+        word_parts = [s.words[s.alive] for s in self.segments] + [words[alive]]
+        all_ids = np.concatenate(id_parts)
+        order = np.argsort(all_ids, kind="stable")
+        return all_ids[order], np.concatenate(word_parts)[order]
+
+
+def _fresh(segments: tuple[_Segment, ...]) -> _State:
+    live = sum(int(np.count_nonzero(s.alive)) for s in segments)
+    empty = (np.empty(0, np.int64), np.empty((0, 4), np.uint64), np.empty(0, np.bool_))
+    return _State(segments, *empty, 0, live)
 
 
 class PdqIndex:
-    """Exact PDQ range search: every live (id, distance) within a radius of a query."""
+    """Exact PDQ range search: every live (id, distance) within a radius of a query.
 
-    #: The delta is compacted into the main part beyond max(DELTA_MIN, main size // 64).
-    DELTA_MIN = 1 << 14
+    Additions go to a tail scanned by brute force; a full tail (``TAIL_MAX``) is merged into
+    a second, indexed segment; when that outgrows max(``DELTA_MIN``, main size //
+    ``DELTA_SHARE``), or a quarter of the built entries are retired, everything is rebuilt
+    into one main segment. All of it happens on the writer's thread under the lock.
+    """
 
-    def __init__(self, state: _State, parts: int | None = None) -> None:
+    TAIL_MAX = 4096
+    DELTA_MIN = 1 << 16
+    DELTA_SHARE = 16
+
+    def __init__(self, state: _State, parts: int | None, max_radius: int) -> None:
         self._state = state
         self._parts = parts  # a fixed number of parts for rebuilds, or None for automatic
+        self._max_radius = max_radius
         self._lock = threading.Lock()
-        self._delta_slots: dict[int, int] = {
-            int(i): slot
-            for slot, i in enumerate(state.delta_ids[: state.delta_count].tolist())
-            if state.delta_alive[slot]
-        }
+        ids, _words, alive = state.tail()
+        self._tail_slots = {i: slot for slot, i in enumerate(ids.tolist()) if alive[slot]}
 
     # --- building ------------------------------------------------------------------------
 
@@ -372,11 +446,12 @@ class PdqIndex:
         parts: int | None = None,
     ) -> Self:
         """An index of ``codes`` ((n, 32) uint8) under unique int64 ``ids``. Queries up to
-        ``max_radius`` use the tables, larger ones a brute-force scan. ``parts`` overrides
-        the number of parts (tables) chosen from n."""
+        ``max_radius`` (at most 63) use the tables, larger ones a brute-force scan.
+        ``parts`` fixes the number of parts (tables) instead of choosing it from n."""
         _check_radius(max_radius)
-        if max_radius >= PDQ_BITS:
-            raise ValueError(f"max_radius must be below {PDQ_BITS}")
+        if max_radius > _MAX_RADIUS:
+            raise ValueError(f"max_radius above {_MAX_RADIUS}: the tables would cost more "
+                             "than a scan; larger query radii scan anyway")  # fmt: skip
         code_array = _as_codes(codes)
         id_array = _as_ids(ids, code_array.shape[0])
         order = np.argsort(id_array, kind="stable")
@@ -385,25 +460,24 @@ class PdqIndex:
             duplicated = id_array[1:][id_array[1:] == id_array[:-1]][0]
             raise ValueError(f"duplicate id {int(duplicated)}")
         words = _words(code_array[order])  # the fancy index copies: the index owns it
-        return cls(_empty_state(_build_main(id_array, words, max_radius, parts)), parts)
+        segment = _build(id_array, words, max_radius, parts)
+        return cls(_fresh((segment,)), parts, max_radius)
 
     @property
     def max_radius(self) -> int:
-        return self._state.main.max_radius
+        return self._max_radius
 
     @property
     def tables(self) -> tuple[int, ...]:
-        """Bits of each indexed part (one table each)."""
-        return tuple(p.bits for p in self._state.main.parts)
+        """Bits of each indexed part of the main segment (one table each)."""
+        return tuple(p.bits for p in self._state.segments[0].parts)
 
     @property
     def nbytes(self) -> int:
         """Bytes held in arrays (memory-mapped ones included)."""
         s = self._state
-        main = s.main
-        arrays = (main.ids, main.words, main.alive, main.perms, main.offsets)
-        delta = (s.delta_ids, s.delta_words, s.delta_alive)
-        return sum(int(a.nbytes) for a in (*arrays, *delta))
+        tail = s.tail_ids.nbytes + s.tail_words.nbytes + s.tail_alive.nbytes
+        return tail + sum(int(a.nbytes) for seg in s.segments for a in seg.arrays.values())
 
     def __len__(self) -> int:
         return self._state.live
@@ -411,10 +485,12 @@ class PdqIndex:
     def ids(self) -> IdArray:
         """Live ids, sorted (to check the index against the database)."""
         s = self._state
-        main = s.main.ids[s.main.alive]
-        used = slice(0, s.delta_count)
-        delta = s.delta_ids[used][s.delta_alive[used]]
-        return np.sort(np.concatenate([main, delta])) if delta.size else main.copy()
+        ids, _words, alive = s.tail()
+        parts = [seg.ids[seg.alive] for seg in s.segments] + [ids[alive]]
+        parts = [p for p in parts if p.size]
+        if len(parts) <= 1:  # a segment's ids are sorted already
+            return parts[0] if parts else np.empty(0, np.int64)
+        return np.sort(np.concatenate(parts), kind="stable")  # merges the sorted runs
 
     # --- updates -------------------------------------------------------------------------
 
@@ -428,35 +504,31 @@ class PdqIndex:
             raise ValueError("duplicate ids in one add")
         with self._lock:
             s = self._state
-            main = s.main
-            where = np.searchsorted(main.ids, id_array).clip(0, max(main.size - 1, 0))
-            if main.size:
-                clash = (main.ids[where] == id_array) & main.alive[where]
-                if clash.any():
-                    raise ValueError(f"id {int(id_array[clash][0])} is already in the index")
+            for segment in s.segments:
+                clash = segment.find(id_array)
+                if clash.size:
+                    raise ValueError(f"id {int(segment.ids[clash[0]])} is already in the index")
             for i in id_array.tolist():
-                if i in self._delta_slots:
+                if i in self._tail_slots:
                     raise ValueError(f"id {i} is already in the index")
-            count = s.delta_count
+            count = s.tail_count
             need = count + id_array.size
-            if need > s.delta_ids.shape[0]:  # grow into new arrays: readers keep the old ones
-                capacity = max(need, 2 * s.delta_ids.shape[0], 64)
-                d_ids = np.empty(capacity, np.int64)
-                d_words = np.empty((capacity, 4), np.uint64)
-                d_alive = np.zeros(capacity, np.bool_)
-                d_ids[:count] = s.delta_ids[:count]
-                d_words[:count] = s.delta_words[:count]
-                d_alive[:count] = s.delta_alive[:count]
-            else:  # rows past delta_count: no published state reads them
-                d_ids, d_words, d_alive = s.delta_ids, s.delta_words, s.delta_alive
-            d_ids[count:need] = id_array
-            d_words[count:need] = _words(code_array)
-            d_alive[count:need] = True
-            for slot, i in enumerate(id_array.tolist(), start=count):
-                self._delta_slots[i] = slot
-            self._state = _State(main, d_ids, d_words, d_alive, need, s.live + id_array.size)
-            if need > max(self.DELTA_MIN, main.size // 64):
-                self._compact_locked()
+            if need > s.tail_ids.shape[0]:  # grow into new arrays: readers keep the old ones
+                capacity = max(need, 2 * s.tail_ids.shape[0], 64)
+                ids_, words_, alive_ = s.tail()
+                t_ids = np.empty(capacity, np.int64)
+                t_words = np.empty((capacity, 4), np.uint64)
+                t_alive = np.zeros(capacity, np.bool_)
+                t_ids[:count], t_words[:count], t_alive[:count] = ids_, words_, alive_
+            else:  # rows past tail_count: no published state reads them
+                t_ids, t_words, t_alive = s.tail_ids, s.tail_words, s.tail_alive
+            t_ids[count:need] = id_array
+            t_words[count:need] = _words(code_array)
+            t_alive[count:need] = True
+            self._tail_slots.update(zip(id_array.tolist(), range(count, need), strict=True))
+            self._state = _State(s.segments, t_ids, t_words, t_alive, need, s.live + id_array.size)
+            if need > self.TAIL_MAX:
+                self._merge_tail_locked()
 
     def remove(self, ids: npt.ArrayLike) -> int:
         """Retire entries (unknown or already retired ids are ignored); returns how many."""
@@ -465,41 +537,46 @@ class PdqIndex:
         removed = 0
         with self._lock:
             s = self._state
-            main = s.main
-            if main.size and id_array.size:
-                where = np.searchsorted(main.ids, id_array).clip(0, main.size - 1)
-                hit = where[(main.ids[where] == id_array) & main.alive[where]]
-                main.alive[hit] = False
+            for segment in s.segments:
+                hit = segment.find(id_array)
+                segment.alive[hit] = False
                 removed += int(hit.size)
             for i in id_array.tolist():
-                slot = self._delta_slots.pop(i, None)
+                slot = self._tail_slots.pop(i, None)
                 if slot is not None:
-                    s.delta_alive[slot] = False
+                    s.tail_alive[slot] = False
                     removed += 1
             if removed:
-                self._state = _State(main, s.delta_ids, s.delta_words, s.delta_alive,
-                                     s.delta_count, s.live - removed)  # fmt: skip
-                retired = main.size - (self._state.live - len(self._delta_slots))
-                if retired * 4 > main.size:
+                self._state = _State(s.segments, s.tail_ids, s.tail_words, s.tail_alive,
+                                     s.tail_count, s.live - removed)  # fmt: skip
+                built = sum(seg.size for seg in s.segments)
+                retired = built - (self._state.live - len(self._tail_slots))
+                if retired * 4 > built:
                     self._compact_locked()
         return removed
 
     def compact(self) -> None:
-        """Rebuild the tables from the live entries (merging the delta)."""
+        """Rebuild one main segment from every live entry."""
         with self._lock:
             self._compact_locked()
 
     def _compact_locked(self) -> None:
+        ids, words = self._state.live_entries()
+        self._state = _fresh((_build(ids, words, self._max_radius, self._parts),))
+        self._tail_slots = {}
+
+    def _merge_tail_locked(self) -> None:
         s = self._state
-        main = s.main
-        used = slice(0, s.delta_count)
-        delta_alive = s.delta_alive[used]
-        ids = np.concatenate([main.ids[main.alive], s.delta_ids[used][delta_alive]])
-        words = np.concatenate([main.words[main.alive], s.delta_words[used][delta_alive]])
-        order = np.argsort(ids, kind="stable")
-        rebuilt = _build_main(ids[order], words[order], main.max_radius, self._parts)
-        self._state = _empty_state(rebuilt)
-        self._delta_slots = {}
+        main, rest = s.segments[0], s.segments[1:]
+        pending = sum(seg.size for seg in rest) + s.tail_count
+        if pending > max(self.DELTA_MIN, main.size // self.DELTA_SHARE):
+            self._compact_locked()
+            return
+        ids, words = _State(rest, s.tail_ids, s.tail_words, s.tail_alive, s.tail_count,
+                            0).live_entries()  # fmt: skip
+        delta = _build(ids, words, self._max_radius, None)
+        self._state = _fresh((main, delta))
+        self._tail_slots = {}
 
     # --- search --------------------------------------------------------------------------
 
@@ -523,57 +600,27 @@ class PdqIndex:
     def _search(self, raws: list[bytes], radius: int) -> list[list[Match]]:
         _check_radius(radius)
         s = self._state  # one consistent view for the whole search
-        main = s.main
         queries = np.frombuffer(b"".join(raws), dtype="<u8").reshape(-1, 4)
-        found_q: list[npt.NDArray[np.intp]] = []
-        found_id: list[IdArray] = []
-        found_d: list[npt.NDArray[np.uint16]] = []
-        if main.size and radius > main.max_radius:
-            qi, row, distance = _scan(main.words, main.alive, queries, radius)
-            found_q.append(qi)
-            found_id.append(main.ids[row])
-            found_d.append(distance)
-        elif main.size:
-            maybe_qi, position = main.candidates(main.query_keys(raws, queries), radius)
-            if maybe_qi is None:
-                distance = _distances(np.take(main.words, position, axis=0), queries[0])
-                near = np.flatnonzero(distance <= radius)
-                qi = np.zeros(near.shape[0], dtype=np.intp)
-            else:
-                mine = np.take(queries, maybe_qi, axis=0)
-                distance = _distances(np.take(main.words, position, axis=0), mine)
-                near = np.flatnonzero(distance <= radius)
-                qi = maybe_qi[near]
-            position, distance = position[near], distance[near]
-            live = main.alive[position]
-            found_q.append(qi[live])
-            found_id.append(main.ids[position[live]])
-            found_d.append(distance[live])
-        if s.delta_count:
-            used = slice(0, s.delta_count)
-            qi, row, distance = _scan(s.delta_words[used], s.delta_alive[used], queries, radius)
-            found_q.append(qi)
-            found_id.append(s.delta_ids[row])
-            found_d.append(distance)
-        return _group(len(raws), found_q, found_id, found_d)
+        found = [segment.search(raws, queries, radius) for segment in s.segments]
+        if s.tail_count:
+            ids, words, alive = s.tail()
+            qi, row, distance = _scan(words, alive, queries, radius)
+            found.append((qi, ids[row], distance))
+        return _group(len(raws), found)
 
     # --- snapshots -----------------------------------------------------------------------
 
     def save(self, path: Path | str) -> None:
-        """Write a snapshot atomically: the old file stays whole until the new one is."""
-        s = self._state
-        main = s.main
-        used = slice(0, s.delta_count)
-        delta_alive = s.delta_alive[used]
-        arrays: dict[str, npt.NDArray[Any]] = {
-            "ids": main.ids,
-            "words": main.words,
-            "alive": main.alive.view(np.uint8),
-            "perms": main.perms,
-            "offsets": main.offsets,
-            "delta_ids": s.delta_ids[used][delta_alive],
-            "delta_words": s.delta_words[used][delta_alive],
-        }
+        """Write a snapshot atomically: the old file stays whole until the new one is.
+        Searches go on meanwhile; updates wait only while the live flags are copied."""
+        arrays: dict[str, npt.NDArray[Any]] = {}
+        with self._lock:  # one moment's picture: retirements clear live flags in place
+            s = self._state
+            for number, segment in enumerate(s.segments):
+                arrays.update({f"{number}.{name}": a for name, a in segment.arrays.items()})
+                arrays[f"{number}.alive"] = segment.alive.view(np.uint8).copy()
+            ids, words, alive = s.tail()
+            arrays.update({"tail.ids": ids[alive], "tail.words": words[alive]})
         described: dict[str, dict[str, Any]] = {}
         offset = end = 0
         for name, array in arrays.items():
@@ -582,34 +629,30 @@ class PdqIndex:
             described[name] = {
                 "dtype": array.dtype.str,
                 "shape": list(array.shape),
-                "offset": offset,
+                "offset": offset,  # from data_start
                 "crc32": zlib.crc32(_raw(array)),
             }
-        header = {
+        header: dict[str, Any] = {
             "format": "openhotline-pdq-index",
             "version": FORMAT_VERSION,
             "byteorder": "little",
-            "max_radius": main.max_radius,
-            "lengths": list(main.lengths),
-            "indexed": len(main.parts),
+            "max_radius": self._max_radius,
             "fixed_parts": self._parts,
+            "segments": [{"lengths": list(g.lengths), "indexed": len(g.parts)} for g in s.segments],
             "live": s.live,
             "arrays": described,
         }
-        # Array offsets are relative to the first aligned byte after the header.
-        blob = json.dumps(header, sort_keys=True).encode()
-        data_start = -(-(_PREFIX + len(blob)) // _ALIGN) * _ALIGN
-        header["data_start"] = data_start
-        header["file_size"] = data_start + end
-        blob = json.dumps(header, sort_keys=True).encode()
-        if _PREFIX + len(blob) > data_start:  # the two numbers made it longer: one more page
-            data_start += _ALIGN
+        # data_start and file_size are in the header they place: settle them by iterating
+        data_start = 0
+        while True:
             header["data_start"] = data_start
             header["file_size"] = data_start + end
             blob = json.dumps(header, sort_keys=True).encode()
-        prefix = MAGIC + b"".join(
-            int(v).to_bytes(4, "little") for v in (FORMAT_VERSION, len(blob), zlib.crc32(blob), 0)
-        )
+            if _PREFIX + len(blob) <= data_start:
+                break
+            data_start = -(-(_PREFIX + len(blob)) // _ALIGN) * _ALIGN
+        numbers = (FORMAT_VERSION, len(blob), zlib.crc32(blob), 0)
+        prefix = MAGIC + b"".join(n.to_bytes(4, "little") for n in numbers)
         target = Path(path)
         temporary = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
@@ -634,16 +677,15 @@ class PdqIndex:
     @classmethod
     def load(cls, path: Path | str, mmap: bool = True, verify: bool = True) -> Self:
         """A snapshot written by `save`. With ``mmap`` the arrays stay in the page cache
-        (shared, loaded on first touch); ``verify`` checks every array's CRC32 (it reads the
+        (shared, read on first touch); ``verify`` checks every array's CRC32 (reading the
         whole file). Raises `SnapshotError` for a bad file."""
         target = Path(path)
         try:
             with open(target, "rb") as source:
                 size = os.fstat(source.fileno()).st_size
-                head = source.read(_PREFIX)
-                header = _read_header(target, head, source, size)
+                header = _read_header(target, source, size)
                 data: Any
-                if mmap and size:
+                if mmap:
                     data = mmap_module.mmap(source.fileno(), 0, access=mmap_module.ACCESS_READ)
                 else:
                     data = np.empty(size, dtype=np.uint8)
@@ -652,44 +694,47 @@ class PdqIndex:
                         raise SnapshotError(f"{target}: short read")
         except OSError as error:
             raise SnapshotError(f"{target}: cannot read the snapshot ({error})") from error
-        arrays = _arrays(target, header, data, verify)
         try:
-            lengths = tuple(int(b) for b in header["lengths"])
-            indexed = int(header["indexed"])
-            max_radius = int(header["max_radius"])
-            fixed = header["fixed_parts"]
+            return cls._from_header(target, header, data, verify)
         except (KeyError, TypeError, ValueError) as error:
-            raise SnapshotError(f"{target}: header lacks {error}") from error
-        built: list[_Part] = []
-        start = base = 0
-        for bits in lengths[:indexed]:
-            built.append(_Part(start, bits, base))
-            start += bits
-            base += (1 << bits) + 1
-        n = arrays["ids"].shape[0]
-        if (
-            arrays["words"].shape != (n, 4)
-            or arrays["alive"].shape != (n,)
-            or arrays["perms"].shape != (indexed * n,)
-            or arrays["offsets"].shape != (base,)
-            or arrays["delta_words"].shape != (arrays["delta_ids"].shape[0], 4)
-        ):
-            raise SnapshotError(f"{target}: array shapes do not match the header")
-        main = _Main(
-            ids=arrays["ids"],
-            words=arrays["words"],
-            alive=arrays["alive"].astype(np.bool_),  # a private, writable copy
-            max_radius=max_radius,
-            lengths=lengths,
-            parts=tuple(built),
-            perms=arrays["perms"],
-            offsets=arrays["offsets"],
-        )
-        d_ids = np.array(arrays["delta_ids"], dtype=np.int64)
-        d_words = np.array(arrays["delta_words"], dtype=np.uint64)
-        state = _State(main, d_ids, d_words, np.ones(d_ids.shape[0], np.bool_), d_ids.shape[0],
-                       int(np.count_nonzero(main.alive)) + d_ids.shape[0])  # fmt: skip
-        return cls(state, None if fixed is None else int(fixed))
+            if isinstance(error, SnapshotError):
+                raise
+            raise SnapshotError(f"{target}: malformed header ({error!r})") from error
+
+    @classmethod
+    def _from_header(cls, target: Path, header: dict[str, Any], data: Any, verify: bool) -> Self:
+        max_radius = int(header["max_radius"])
+        fixed = header["fixed_parts"]
+        segments = []
+        for number, described in enumerate(header["segments"]):
+            lengths = tuple(int(b) for b in described["lengths"])
+            indexed = int(described["indexed"])
+            if sum(lengths) != PDQ_BITS or not 0 < indexed <= len(lengths):
+                raise SnapshotError(f"{target}: segment {number} has a bad layout")
+            parts = _layout(lengths, indexed)
+            a = {
+                name: _array(target, header, data, f"{number}.{name}", verify)
+                for name in ("ids", "words", "alive", "perms", "offsets")
+            }
+            n = a["ids"].shape[0]
+            buckets = sum((1 << p.bits) + 1 for p in parts)
+            if (a["words"].shape, a["alive"].shape, a["perms"].shape, a["offsets"].shape) != (
+                (n, 4), (n,), (indexed * n,), (buckets,)
+            ):  # fmt: skip
+                raise SnapshotError(f"{target}: segment {number} arrays do not fit its layout")
+            alive = a["alive"].astype(np.bool_)  # a private, writable copy
+            segments.append(_Segment(a["ids"], a["words"], alive, max_radius, lengths, parts,
+                                     a["perms"], a["offsets"]))  # fmt: skip
+        if not segments:
+            raise SnapshotError(f"{target}: no segments")
+        tail_ids = np.array(_array(target, header, data, "tail.ids", verify), dtype=np.int64)
+        tail_words = np.array(_array(target, header, data, "tail.words", verify), np.uint64)
+        if tail_words.shape != (tail_ids.shape[0], 4):
+            raise SnapshotError(f"{target}: tail arrays do not match")
+        live = sum(int(np.count_nonzero(s.alive)) for s in segments) + tail_ids.shape[0]
+        tail_alive = np.ones(tail_ids.shape[0], np.bool_)
+        state = _State(tuple(segments), tail_ids, tail_words, tail_alive, tail_ids.shape[0], live)
+        return cls(state, None if fixed is None else int(fixed), max_radius)
 
 
 def _raw(array: npt.NDArray[Any]) -> memoryview:
@@ -697,32 +742,14 @@ def _raw(array: npt.NDArray[Any]) -> memoryview:
     return memoryview(np.ascontiguousarray(array).reshape(-1).view(np.uint8))
 
 
-def _empty_state(main: _Main) -> _State:
-    return _State(
-        main,
-        np.empty(0, np.int64),
-        np.empty((0, 4), np.uint64),
-        np.empty(0, np.bool_),
-        0,
-        int(np.count_nonzero(main.alive)),
-    )
-
-
-def _group(
-    queries: int,
-    found_q: list[npt.NDArray[np.intp]],
-    found_id: list[IdArray],
-    found_d: list[npt.NDArray[np.uint16]],
-) -> list[list[Match]]:
+def _group(queries: int, found: list[_Found]) -> list[list[Match]]:
     """Per query: unique (id, distance), by distance then id."""
     results: list[list[Match]] = [[] for _ in range(queries)]
-    if not found_q:
-        return results
-    qi = np.concatenate(found_q)
+    qi = np.concatenate([f[0] for f in found]) if found else np.empty(0, np.intp)
     if not qi.size:
         return results
-    ids = np.concatenate(found_id)
-    distance = np.concatenate(found_d)
+    ids = np.concatenate([f[1] for f in found])
+    distance = np.concatenate([f[2] for f in found])
     order = np.lexsort((ids, distance, qi))
     qi, ids, distance = qi[order], ids[order], distance[order]
     first = np.ones(qi.size, dtype=np.bool_)  # a hit found through several tables
@@ -736,7 +763,8 @@ def _group(
     return results
 
 
-def _read_header(target: Path, head: bytes, source: Any, size: int) -> dict[str, Any]:
+def _read_header(target: Path, source: Any, size: int) -> dict[str, Any]:
+    head = source.read(_PREFIX)
     if len(head) < _PREFIX or head[:8] != MAGIC:
         raise SnapshotError(f"{target}: not a PDQ index snapshot")
     version, length, crc = (int.from_bytes(head[i : i + 4], "little") for i in (8, 12, 16))
@@ -761,36 +789,20 @@ def _read_header(target: Path, head: bytes, source: Any, size: int) -> dict[str,
     return header
 
 
-def _arrays(target: Path, header: dict[str, Any], data: Any, verify: bool) -> dict[str, Any]:
-    arrays: dict[str, Any] = {}
-    expected = {
-        "ids": "<i8",
-        "words": "<u8",
-        "alive": "|u1",
-        "perms": "<u4",
-        "offsets": "<u4",
-        "delta_ids": "<i8",
-        "delta_words": "<u8",
-    }
-    try:
-        start = int(header["data_start"])
-        described = header["arrays"]
-        for name, dtype_str in expected.items():
-            entry = described[name]
-            dtype = np.dtype(entry["dtype"])
-            if dtype.str != dtype_str:
-                raise SnapshotError(f"{target}: array {name} has dtype {dtype.str}")
-            shape = tuple(int(x) for x in entry["shape"])
-            count = math.prod(shape)
-            offset = start + int(entry["offset"])
-            if offset + count * dtype.itemsize > len(data):
-                raise SnapshotError(f"{target}: array {name} runs past the end of the file")
-            array = np.frombuffer(data, dtype=dtype, count=count, offset=offset).reshape(shape)
-            if verify and zlib.crc32(_raw(array)) != int(entry["crc32"]):
-                raise SnapshotError(f"{target}: array {name} fails its checksum (corrupt)")
-            arrays[name] = array
-    except (KeyError, TypeError, ValueError) as error:
-        if isinstance(error, SnapshotError):
-            raise
-        raise SnapshotError(f"{target}: malformed header ({error!r})") from error
-    return arrays
+_DTYPES = {"ids": "<i8", "words": "<u8", "alive": "|u1", "perms": "<u4", "offsets": "<u4"}
+
+
+def _array(target: Path, header: dict[str, Any], data: Any, name: str, verify: bool) -> Any:
+    entry = header["arrays"][name]
+    dtype = np.dtype(entry["dtype"])
+    if dtype.str != _DTYPES[name.rpartition(".")[2]]:
+        raise SnapshotError(f"{target}: array {name} has dtype {dtype.str}")
+    shape = tuple(int(x) for x in entry["shape"])
+    offset = int(header["data_start"]) + int(entry["offset"])
+    count = math.prod(shape)
+    if offset < 0 or offset + count * dtype.itemsize > len(data):
+        raise SnapshotError(f"{target}: array {name} runs past the end of the file")
+    array = np.frombuffer(data, dtype=dtype, count=count, offset=offset).reshape(shape)
+    if verify and zlib.crc32(_raw(array)) != int(entry["crc32"]):
+        raise SnapshotError(f"{target}: array {name} fails its checksum (corrupt)")
+    return array
