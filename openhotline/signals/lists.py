@@ -251,7 +251,7 @@ class _Batch:
                 for name, value in _record_values(record).items():
                     if value not in ("", None):
                         setattr(entry, name, value)
-                fresh[index] = (where, _with_hashes(earlier, merged), entry)
+                fresh[index] = (where, replace(earlier, hashes=merged), entry)
                 return
 
 
@@ -281,10 +281,6 @@ def _insert_changes(rows: list[EntryChange]) -> None:
               c.source[:500], c.actor.pk if c.actor is not None else None,
               at.get_db_prep_save(c.at, connection)) for c in rows],
         )  # fmt: skip
-
-
-def _with_hashes(record: EntryRecord, hashes: dict[str, str]) -> EntryRecord:
-    return replace(record, hashes=hashes)
 
 
 def import_records(

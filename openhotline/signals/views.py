@@ -101,6 +101,21 @@ def _create_list(request: HttpRequest) -> HttpResponse:
     return redirect("signals:list", name=hash_list.name)
 
 
+def _page_before(rows: Any, request: HttpRequest) -> tuple[list[Any], int | None]:
+    """One page of rows ordered by descending id, after the `before` id cursor; the
+    cursor of the next page, or None on the last."""
+    try:
+        before = int(request.GET.get("before", "0"))
+    except ValueError:
+        before = 0
+    if before:
+        rows = rows.filter(pk__lt=before)
+    page = list(rows[: PAGE_SIZE + 1])
+    if len(page) <= PAGE_SIZE:
+        return page, None
+    return page[:PAGE_SIZE], page[PAGE_SIZE - 1].pk
+
+
 def _entry_search(entries: Any, query: str) -> Any:
     """Entries whose hash, external id or series is `query` (hash values normalised)."""
     query = query.strip()
@@ -130,21 +145,18 @@ def hash_list(request: HttpRequest, name: str) -> HttpResponse:
         show = "live"
         entries = entries.filter(retired_at=None)
     entries = _entry_search(entries, query)
-    try:
-        after = int(request.GET.get("before", "0"))
-    except ValueError:
-        after = 0
-    if after:
-        entries = entries.filter(pk__lt=after)
-    page = list(entries.prefetch_related("hashes")[: PAGE_SIZE + 1])
-    more = len(page) > PAGE_SIZE
-    page = page[:PAGE_SIZE]
+    page, next_id = _page_before(entries.prefetch_related("hashes"), request)
     return render(request, "signals/list.html", {
-        "list": the_list, "entries": page, "next": page[-1].pk if more else None,
+        "list": the_list, "entries": page, "next": next_id,
         "q": query, "show": show, "can_manage": can_manage(request.user),
         "allowed": the_list.allowed.select_related("added_by").order_by("-added_at")[:200],
         "hash_types": list(HASH_TYPES), "match_count": the_list.matches.count(),
     })  # fmt: skip
+
+
+def _settings_of(hash_list: HashList) -> dict[str, Any]:
+    return {"enabled": hash_list.enabled, "pdq_threshold": hash_list.pdq_threshold,
+            "photodna_threshold": hash_list.photodna_threshold}  # fmt: skip
 
 
 @staff_required
@@ -152,8 +164,7 @@ def hash_list(request: HttpRequest, name: str) -> HttpResponse:
 @_manager_only
 def list_settings(request: HttpRequest, name: str) -> HttpResponse:
     the_list = get_object_or_404(HashList, name=name)
-    before = {"enabled": the_list.enabled, "pdq_threshold": the_list.pdq_threshold,
-              "photodna_threshold": the_list.photodna_threshold}  # fmt: skip
+    before = _settings_of(the_list)
     the_list.enabled = request.POST.get("enabled") == "on"
     try:
         the_list.pdq_threshold = int(request.POST.get("pdq_threshold", ""))
@@ -167,8 +178,7 @@ def list_settings(request: HttpRequest, name: str) -> HttpResponse:
         messages.error(request, f"Not saved: {exc}")
         return redirect("signals:list", name=name)
     the_list.updated_at = timezone.now()
-    after = {"enabled": the_list.enabled, "pdq_threshold": the_list.pdq_threshold,
-             "photodna_threshold": the_list.photodna_threshold}  # fmt: skip
+    after = _settings_of(the_list)
     with transaction.atomic():
         the_list.save()
         record("signals.list_changed", actor=request.user, obj=the_list,
@@ -260,17 +270,9 @@ def matches(request: HttpRequest) -> HttpResponse:
     list_name = request.GET.get("list", "")[:100]
     if list_name:
         rows = rows.filter(hash_list__name=list_name)
-    try:
-        before = int(request.GET.get("before", "0"))
-    except ValueError:
-        before = 0
-    if before:
-        rows = rows.filter(pk__lt=before)
-    page = list(rows[: PAGE_SIZE + 1])
-    more = len(page) > PAGE_SIZE
-    page = page[:PAGE_SIZE]
+    page, next_id = _page_before(rows, request)
     return render(request, "signals/matches.html", {
-        "matches": page, "next": page[-1].pk if more else None, "list_name": list_name,
+        "matches": page, "next": next_id, "list_name": list_name,
         "lists": HashList.objects.order_by("name").values_list("name", flat=True),
     })  # fmt: skip
 

@@ -155,3 +155,17 @@ def test_why_did_this_match_shows_distance_threshold_list_and_provenance(
     assert "no reveal" in page.lower() or "without revealing" in page
     listing = analyst_client.get("/staff/matches/", {"list": "caid"}).content.decode()
     assert f"/staff/matches/{match.pk}/" in listing
+
+
+def test_entries_are_paged_by_id(analyst_client: Client) -> None:
+    hash_list = HashList.objects.create(name="big", source="police")
+    entries = ListEntry.objects.bulk_create(
+        ListEntry(hash_list=hash_list, external_id=f"E-{n}") for n in range(55)
+    )
+    first = analyst_client.get("/staff/lists/big/").content.decode()
+    assert "E-54" in first and "E-4<" not in first and "Older entries" in first
+    cursor = sorted(e.pk for e in entries)[5]
+    second = analyst_client.get("/staff/lists/big/", {"before": cursor}).content.decode()
+    assert "E-4<" in second and "Older entries" not in second
+    # A cursor that is not a number starts from the first page.
+    assert "E-54" in analyst_client.get("/staff/lists/big/", {"before": "junk"}).content.decode()

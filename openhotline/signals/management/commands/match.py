@@ -16,6 +16,7 @@ from openhotline.signals import workers
 from openhotline.signals.management.commands.hash import walk
 from openhotline.signals.matching import Candidate, find_matches
 from openhotline.signals.types import HashValue
+from openhotline.signals.types.pdq import PDQ_MIN_QUALITY
 
 
 def describe(candidate: Candidate) -> dict[str, Any]:
@@ -38,7 +39,7 @@ def values_of(row: dict[str, Any]) -> list[HashValue]:
     quality = row.get("pdq_quality")
     values = []
     for name, value in row.get("hashes", {}).items():
-        usable = not (name == "pdq" and quality is not None and quality < 50)
+        usable = not (name == "pdq" and quality is not None and quality < PDQ_MIN_QUALITY)
         values.append(HashValue(name, value, quality=quality if name == "pdq" else None,
                                 usable_for_matching=usable))  # fmt: skip
     return values
