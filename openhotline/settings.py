@@ -12,6 +12,7 @@ from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from openhotline.env import (
+    ConfigError,
     database_from_url,
     env_bool,
     env_choice,
@@ -66,6 +67,7 @@ INSTALLED_APPS = [
     "openhotline.intake",
     "openhotline.evidence",
     "openhotline.signals",
+    "openhotline.assessment",
     "openhotline.simnet",
     "openhotline.core",
     "openhotline.demo",
@@ -356,6 +358,45 @@ PHOTODNA_MATCH_THRESHOLD = float(env_str("OPENHOTLINE_PHOTODNA_MATCH_THRESHOLD",
 PDQ_HASHER = env_choice("OPENHOTLINE_PDQ_HASHER", "fast", ("fast", "reference"))
 # A PDQ match this close is the same picture: the entry's grade stands without a reveal.
 NEAR_EXACT_PDQ_DISTANCE = env_int("OPENHOTLINE_NEAR_EXACT_PDQ_DISTANCE", 8, minimum=0)
+
+# --- Assessment -----------------------------------------------------------------------
+# The queue's order: keys from "priority" (self-reports, identified victims, known
+# hashes), "reports" (most reported first) and "age" (oldest first).
+QUEUE_ORDER = env_list("OPENHOTLINE_QUEUE_ORDER", ["priority", "reports", "age"])
+if not QUEUE_ORDER or not set(QUEUE_ORDER) <= {"priority", "reports", "age"}:
+    raise ConfigError(
+        f"OPENHOTLINE_QUEUE_ORDER: {','.join(QUEUE_ORDER)!r}; use keys from priority, "
+        "reports, age, e.g. priority,reports,age"
+    )
+# A claim not touched for this long lapses and the case goes back to the queue.
+CLAIM_MINUTES = env_int("OPENHOTLINE_CLAIM_MINUTES", 30, minimum=1)
+# A case an analyst skipped is not offered to them again for this long.
+SKIP_HOURS = env_int("OPENHOTLINE_SKIP_HOURS", 24, minimum=0)
+# The browser may fetch a revealed original for this long after the reveal.
+REVEAL_SECONDS = env_int("OPENHOTLINE_REVEAL_SECONDS", 300, minimum=10)
+# Soft limits (per analyst, changeable in their welfare settings) that prompt a break.
+REVEALS_PER_HOUR = env_int("OPENHOTLINE_REVEALS_PER_HOUR", 150, minimum=1)
+REVEALS_PER_DAY = env_int("OPENHOTLINE_REVEALS_PER_DAY", 600, minimum=1)
+# Percent of decisions sampled for a blind QA review (100 for analysts in training).
+QA_SHARE_PERCENT = env_int("OPENHOTLINE_QA_SHARE_PERCENT", 10, minimum=0)
+# The law decisions are made under by default: uk, interpol or vics.
+HOME_MAPPING = env_choice("OPENHOTLINE_HOME_MAPPING", "uk", ("uk", "interpol", "vics"))
+# The hotline's own hash list, which confirmed grades of criminal media go into.
+OWN_HASH_LIST = env_str("OPENHOTLINE_OWN_HASH_LIST", "own-grading")
+# Whether a grade not sampled for QA counts as confirmed when the case is decided; if
+# not, only grades a second person reviewed go into the own hash list.
+CONFIRM_UNREVIEWED_GRADES = env_bool("OPENHOTLINE_CONFIRM_UNREVIEWED_GRADES", True)
+
+# --- Mail -----------------------------------------------------------------------------
+# Outcomes to reporters (and, later, notices to hosts) go through Django's mail backends.
+EMAIL_BACKEND = env_str("OPENHOTLINE_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("OPENHOTLINE_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("OPENHOTLINE_EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("OPENHOTLINE_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_secret("OPENHOTLINE_EMAIL_HOST_PASSWORD", "") or ""
+EMAIL_USE_TLS = env_bool("OPENHOTLINE_EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("OPENHOTLINE_EMAIL_TIMEOUT", 30, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("OPENHOTLINE_FROM_EMAIL", "hotline@localhost")
 
 # --- Intake limits --------------------------------------------------------------------
 MAX_URLS_PER_REPORT = env_int("OPENHOTLINE_MAX_URLS_PER_REPORT", 50, minimum=1)

@@ -25,6 +25,7 @@ urlpatterns = [
     path("staff/", include("openhotline.accounts.urls")),
     path("staff/", include("openhotline.evidence.urls")),
     path("staff/", include("openhotline.signals.urls")),
+    path("staff/", include("openhotline.assessment.urls")),
     path("staff/admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -23,3 +23,23 @@ def staff_required(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def role_required(roles: frozenset[str], *, refusal: str, who: str) -> Callable[[View], View]:
+    """Staff only, and then only `roles`; any other staff member gets 403 and the refusal
+    is an audit event (`refusal`), so probing for what one may not do leaves a trace."""
+
+    def decorate(view: View) -> View:
+        @staff_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if getattr(request.user, "role", "") not in roles:
+                from openhotline.audit.services import record
+
+                record(refusal, actor=request.user, obj=None, data={"path": request.path[:200]})
+                raise PermissionDenied(f"{who} only.")
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate

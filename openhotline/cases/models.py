@@ -15,7 +15,14 @@ class CaseState(models.TextChoices):
     RECEIVED = "received", _("Received")
     CAPTURED = "captured", _("Captured")
     CAPTURE_FAILED = "capture_failed", _("Capture failed")
-    # Later issues add assessment and action states.
+    # An analyst decided the case: criminal content waits for tracing and action (a later
+    # issue), anything else is closed with a reason on the decision.
+    AWAITING_ACTION = "awaiting_action", _("Criminal: awaiting action")
+    CLOSED = "closed", _("Closed")
+
+
+# Cases an analyst can assess: captured (or failed to capture), or with no URL at all.
+ASSESSABLE_STATES = frozenset({CaseState.CAPTURED, CaseState.CAPTURE_FAILED})
 
 
 class Priority(models.IntegerChoices):
@@ -24,6 +31,8 @@ class Priority(models.IntegerChoices):
     NORMAL = 0, _("Normal")
     KNOWN_MATCH = 20, _("Matches a known hash")
     CONFIRMED_VICTIM = 30, _("Matches a hash of an identified victim")
+    # A child reporting their own image: set by the self-report channel.
+    CHILD_SELF_REPORT = 40, _("A child's report of their own image")
 
 
 class Case(models.Model):
@@ -57,6 +66,11 @@ class Case(models.Model):
             # The inbox: newest report first, keyset-paginated on (time, id).
             models.Index(fields=["-last_reported_at", "-id"], name="case_inbox_idx"),
             models.Index(fields=["state", "-last_reported_at", "-id"], name="case_inbox_state_idx"),
+            # The assessment queue (openhotline.assessment.queue), in its default order.
+            models.Index(
+                fields=["state", "-priority", "-report_count", "created_at"],
+                name="case_queue_idx",
+            ),
         ]
 
     def __str__(self) -> str:

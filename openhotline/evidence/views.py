@@ -1,9 +1,12 @@
 """Staff views of evidence: media previews (blurred and grey unless revealed), recapture.
 
 Every media request, blurred or original, writes an audit event: who, which, which variant.
+An original is served only against a fresh reveal of that person's (made, counted and
+audited on the assessment screen), never by typing its address.
 """
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -20,7 +23,6 @@ from openhotline.evidence.services import request_capture
 from openhotline.urlnorm import UrlRejected, normalise_url
 
 VARIANTS = {"blurred", "original"}
-PREVIEW_BLUR = 12.0
 
 
 @staff_required
@@ -32,10 +34,28 @@ def media_view(request: HttpRequest, media_id: int, variant: str) -> HttpRespons
     media = get_object_or_404(Media.objects.select_related("blob"), pk=media_id)
     if media.status != MediaCheck.OK:
         raise Http404("This media could not be decoded; there is nothing to show")
-    record("media.viewed", actor=request.user, obj=media, data={"variant": variant})
+    from openhotline.assessment.welfare import profile_for, reveal_for
+
+    if variant == "original":
+        shown = reveal_for(request.user, media.pk, request.GET.get("reveal", ""))
+        if shown is None:
+            record("media.refused", actor=request.user, obj=media, data={"variant": variant})
+            raise PermissionDenied("Reveal the item on the case screen to see it unblurred.")
+        record(
+            "media.viewed",
+            actor=request.user,
+            obj=media,
+            data={"variant": variant, "reveal": shown.pk},
+        )
+    else:
+        record("media.viewed", actor=request.user, obj=media, data={"variant": variant})
     data = store.get(media.blob)
     if variant == "blurred":
-        response = HttpResponse(preview(data, blur=PREVIEW_BLUR, greyscale=True), "image/png")
+        # Blurred on the server, in the person's own strength: unblurred pixels never
+        # reach the browser without a reveal.
+        profile = profile_for(request.user)
+        blurred = preview(data, blur=float(profile.blur_strength), greyscale=profile.greyscale)
+        response = HttpResponse(blurred, "image/png")
     else:
         response = HttpResponse(data, content_type=media.mime)
     # Never cached, never sniffed, never run as a document if opened on its own.
