@@ -388,14 +388,22 @@ OWN_HASH_LIST = env_str("OPENHOTLINE_OWN_HASH_LIST", "own-grading")
 CONFIRM_UNREVIEWED_GRADES = env_bool("OPENHOTLINE_CONFIRM_UNREVIEWED_GRADES", True)
 
 # --- Mail -----------------------------------------------------------------------------
-# Outcomes to reporters (and, later, notices to hosts) go through Django's mail backends.
-EMAIL_BACKEND = env_str("OPENHOTLINE_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
-EMAIL_HOST = env_str("OPENHOTLINE_EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("OPENHOTLINE_EMAIL_PORT", 25, minimum=1)
-EMAIL_HOST_USER = env_str("OPENHOTLINE_EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = env_secret("OPENHOTLINE_EMAIL_HOST_PASSWORD", "") or ""
-EMAIL_USE_TLS = env_bool("OPENHOTLINE_EMAIL_USE_TLS", False)
-EMAIL_TIMEOUT = env_int("OPENHOTLINE_EMAIL_TIMEOUT", 30, minimum=1)
+# Outcomes to reporters (and, later, notices to hosts) go through Django's mailers:
+# SMTP by default; OPENHOTLINE_EMAIL_BACKEND names another (console, filebased, locmem).
+_EMAIL_BACKEND = env_str("OPENHOTLINE_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+_EMAIL_OPTIONS: dict[str, object] = {}
+if _EMAIL_BACKEND.endswith("smtp.EmailBackend"):
+    _EMAIL_OPTIONS = {
+        "host": env_str("OPENHOTLINE_EMAIL_HOST", "localhost"),
+        "port": env_int("OPENHOTLINE_EMAIL_PORT", 25, minimum=1),
+        "username": env_str("OPENHOTLINE_EMAIL_HOST_USER", ""),
+        "password": env_secret("OPENHOTLINE_EMAIL_HOST_PASSWORD", "") or "",
+        "use_tls": env_bool("OPENHOTLINE_EMAIL_USE_TLS", False),
+        "timeout": env_int("OPENHOTLINE_EMAIL_TIMEOUT", 30, minimum=1),
+    }
+elif _EMAIL_BACKEND.endswith("filebased.EmailBackend"):
+    _EMAIL_OPTIONS = {"file_path": str(VAR_DIR / "mail")}
+MAILERS = {"default": {"BACKEND": _EMAIL_BACKEND, "OPTIONS": _EMAIL_OPTIONS}}
 DEFAULT_FROM_EMAIL = env_str("OPENHOTLINE_FROM_EMAIL", "hotline@localhost")
 
 # --- Intake limits --------------------------------------------------------------------

@@ -11,6 +11,8 @@ from django.urls.resolvers import RegexPattern, RoutePattern
 
 from openhotline.accounts.models import User
 from openhotline.accounts.tokens import issue_token
+from openhotline.assessment.models import Decision, Review
+from openhotline.audit.models import AuditEvent
 from openhotline.cases.models import Case
 from openhotline.evidence import store
 from openhotline.evidence.models import Media
@@ -88,7 +90,8 @@ class Params(dict[str, str]):
 
 @pytest.fixture
 def world(db: None, analyst: User) -> Params:
-    """A case with a captured image, whose ids fill the routes' parameters."""
+    """A case with a captured image and a decision waiting for QA, whose ids fill the
+    routes' parameters."""
     Client().post("/report/", {"urls": "http://matrix.test/1"})
     case = Case.objects.get()
     blob = store.put(make_png("matrix"))
@@ -99,9 +102,15 @@ def world(db: None, analyst: User) -> Params:
         media=media, entry=entry, hash_list=hash_list, hash_type="md5", distance=0, threshold=0,
         media_value="0" * 32, entry_value="0" * 32,
     )  # fmt: skip
+    decision = Decision.objects.create(
+        case=case, analyst=analyst, criminal=False, mapping="uk", closure_reason="not_csam",
+        site_type="website", qa="sampled",
+    )  # fmt: skip
+    review = Review.objects.create(decision=decision)
     return Params(
         case_id=str(case.pk), pk=str(case.pk), media_id=str(media.pk), variant="blurred",
         name=hash_list.name, entry_id=str(entry.pk), match_id=str(match.pk),
+        review_id=str(review.pk), user_id=str(analyst.pk),
     )  # fmt: skip
 
 
@@ -131,13 +140,47 @@ def test_tokens_of_non_staff_open_nothing(
     assert refused(response), f"{who}'s token got {response.status_code} from {path}"
 
 
+STAFF_ROLES = ["analyst", "qa_reviewer", "manager", "administrator", "police_liaison"]
+
+
+def roles_for(route: str) -> list[str]:
+    """Which staff roles a route is for: assessment is for the people who grade, QA for
+    reviewers, agreement and resolution for managers; everything else for all staff."""
+    if route.startswith("staff/qa/"):
+        if route.endswith(("agreement/", "analysts/<int:user_id>/", "resolve/")):
+            return ["manager"]
+        return ["qa_reviewer", "manager"]
+    if route.startswith("staff/assess/"):
+        return ["analyst", "qa_reviewer", "manager"]
+    return STAFF_ROLES
+
+
 @pytest.mark.parametrize(
     ("route", "path"), [(r, p) for r, p in CHECKED if not r.startswith("staff/admin/")]
 )
-def test_signed_in_staff_are_let_in(world: Params, analyst: User, route: str, path: str) -> None:
-    response = verified_client(analyst).get(path.format_map(world))
-    # 405: a POST-only action, reached past the door.
-    assert response.status_code in (200, 405), f"analyst got {response.status_code} from {path}"
+def test_signed_in_staff_are_let_in(
+    request: pytest.FixtureRequest, world: Params, route: str, path: str
+) -> None:
+    who = roles_for(route)[0]
+    response = verified_client(request.getfixturevalue(who)).get(path.format_map(world))
+    # 405: a POST-only action, reached past the door; 409: a case or review that is not
+    # this person's to work on now, said on a page of its own.
+    assert response.status_code in (200, 405, 409), f"{who} got {response.status_code} from {path}"
+
+
+@pytest.mark.parametrize(
+    ("route", "path"), [(r, p) for r, p in PRIVATE if roles_for(r) != STAFF_ROLES]
+)
+def test_staff_roles_outside_a_routes_roles_are_refused_and_audited(
+    request: pytest.FixtureRequest, world: Params, route: str, path: str
+) -> None:
+    for who in sorted(set(STAFF_ROLES) - set(roles_for(route))):
+        client = verified_client(request.getfixturevalue(who))
+        for method in (client.get, client.post):
+            response = method(path.format_map(world))
+            assert response.status_code == 403, f"{who} got {response.status_code} from {path}"
+    refusals = AuditEvent.objects.filter(action="assessment.refused").count()
+    assert refusals == 2 * len(set(STAFF_ROLES) - set(roles_for(route)))
 
 
 def test_only_administrators_reach_the_admin(

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from openhotline.accounts.models import Role, User
 from openhotline.assessment import review as qa
+from openhotline.assessment import views
 from openhotline.assessment.access import managers_only, reviewers_only
 from openhotline.assessment.agreement import by_analyst
 from openhotline.assessment.decisions import DecisionErrors
@@ -60,10 +61,25 @@ def start_review(request: HttpRequest, review_id: int) -> HttpResponse:
 @require_GET
 def review_screen(request: HttpRequest, review_id: int) -> HttpResponse:
     review = get_object_or_404(Review.objects.select_related("decision__case"), pk=review_id)
-    ws = open_workspace(request.user, review.decision.case_id, review.pk)
-    if ws.stage == Stage.RESOLVED:
+    if review.state == ReviewState.DISPUTED and request.user.role == Role.MANAGER:  # type: ignore[union-attr]
         return redirect("assessment:resolve", review_id=review.pk)
+    if not qa.reviewing(review, request.user):
+        return _not_yours(request, review)
+    ws = open_workspace(request.user, review.decision.case_id, review.pk)
     return render(request, "assessment/case.html", screen_context(request, ws))
+
+
+def _not_yours(request: HttpRequest, review: Review) -> HttpResponse:
+    """A review someone else is doing, or not waiting: say so, offer to start it."""
+    can_start = (
+        review.state == ReviewState.PENDING and review.decision.analyst_id != request.user.pk
+    )
+    return render(
+        request,
+        "assessment/review_not_yours.html",
+        {"review": review, "can_start": can_start},
+        status=409,
+    )
 
 
 @reviewers_only
@@ -97,6 +113,8 @@ def resolve(request: HttpRequest, review_id: int) -> HttpResponse:
         Review.objects.select_related("decision__case", "decision__analyst", "reviewer"),
         pk=review_id,
     )
+    if review.state != ReviewState.DISPUTED:
+        return _not_yours(request, review)
     ws = open_workspace(request.user, review.decision.case_id, review.pk)
     errors: dict[str, str] = {}
     if request.method == "POST":
@@ -186,3 +204,8 @@ def qa_regime(request: HttpRequest, user_id: int) -> HttpResponse:
     )
     messages.success(request, f"QA for {analyst.get_username()} updated.")
     return redirect("assessment:agreement")
+
+
+# A reviewer reveals and grades through the analyst's views, within their review.
+review_reveal = reviewers_only(views.reveal)
+review_grade = reviewers_only(views.grade)

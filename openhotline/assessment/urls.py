@@ -23,12 +23,12 @@ urlpatterns = [
     path("qa/<int:review_id>/resolve/", review_views.resolve, name="resolve"),
     path(
         "qa/<int:review_id>/cases/<int:case_id>/media/<int:media_id>/reveal/",
-        views.reveal,
+        review_views.review_reveal,
         name="review_reveal",
     ),
     path(
         "qa/<int:review_id>/cases/<int:case_id>/media/<int:media_id>/grade/",
-        views.grade,
+        review_views.review_grade,
         name="review_grade",
     ),
 ]

@@ -1,0 +1,239 @@
+"""The analyst's case screen through HTTP: reveal, grade (alone or by group, or by
+confirming a known hash), decide; and what the reporter hears afterwards."""
+
+import re
+
+import pytest
+from django.core import mail
+from django.test import Client, override_settings
+
+from openhotline.assessment.models import Decision, MediaGrade, Reveal, Via
+from openhotline.audit.models import AuditEvent
+from openhotline.cases.models import Case, CaseState
+from openhotline.intake.models import ReportItem
+from openhotline.signals.models import HashList, ListEntry
+from tests.assessment.factory import known_list, make_case, picture
+from tests.conftest import verified_client
+from tests.tasks import run_due_tasks
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+GRADE_A = {"grade": "penetrative", "age_band": "7-10", "children": "1", "sex": "female"}
+
+
+def claim(client: Client) -> int:
+    response = client.post("/staff/assess/next/")
+    assert response.status_code == 302, response.content
+    return int(re.search(r"/cases/(\d+)/", response["Location"]).group(1))
+
+
+def lead_ids(client: Client, case_id: int) -> list[int]:
+    page = client.get(f"/staff/assess/cases/{case_id}/").content.decode()
+    return [int(x) for x in re.findall(r'data-lead="(\d+)"', page)]
+
+
+def reveal(client: Client, case_id: int, media_id: int) -> str:
+    response = client.post(f"/staff/assess/cases/{case_id}/media/{media_id}/reveal/", **HTMX)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def grade(client: Client, case_id: int, media_id: int, data: dict, status: int = 200) -> str:
+    response = client.post(f"/staff/assess/cases/{case_id}/media/{media_id}/grade/", data, **HTMX)
+    assert response.status_code == status, response.content
+    return response.content.decode()
+
+
+def test_grading_needs_a_reveal_and_the_reveal_unlocks_the_original_only(analyst) -> None:
+    case = make_case([picture(1), picture(2)])
+    client = verified_client(analyst)
+    assert claim(client) == case.pk
+    first, second = lead_ids(client, case.pk)
+    refused = grade(client, case.pk, first, GRADE_A, status=422)
+    assert "Reveal the item before grading it" in refused
+    assert not MediaGrade.objects.exists()
+    # The original cannot be fetched by address, only with the reveal's token.
+    assert client.get(f"/staff/media/{first}/original/").status_code == 403
+    fragment = reveal(client, case.pk, first)
+    token = re.search(r"original/\?reveal=([\w-]+)", fragment).group(1)
+    assert client.get(f"/staff/media/{first}/original/?reveal={token}").status_code == 200
+    # …for that item only, and that person only.
+    assert client.get(f"/staff/media/{second}/original/?reveal={token}").status_code == 403
+    assert grade(client, case.pk, first, GRADE_A).count("Graded: UK A") == 1
+    saved = MediaGrade.objects.get(media_id=first)
+    assert (saved.uk_category, saved.interpol_baseline, saved.vics_category) == ("A", True, 1)
+    assert saved.via == Via.REVEALED and saved.decision is None
+    assert Reveal.objects.filter(user=analyst).count() == 1
+    assert AuditEvent.objects.filter(action="media.revealed").count() == 1
+    assert AuditEvent.objects.filter(action="media.refused").count() == 2
+
+
+def test_bad_grades_get_clear_errors_and_nothing_is_saved(analyst) -> None:
+    case = make_case([picture(1)])
+    client = verified_client(analyst)
+    claim(client)
+    (lead,) = lead_ids(client, case.pk)
+    reveal(client, case.pk, lead)
+    page = grade(client, case.pk, lead, {"grade": "penetrative"}, status=422)
+    assert "age band of the youngest child" in page
+    page = grade(client, case.pk, lead, {"grade": "<script>x</script>", "children": "0"}, 422)
+    assert "Choose what the item shows" in page and "<script>x" not in page
+    page = grade(client, case.pk, lead, {**GRADE_A, "children": "many", "sex": "x"}, 422)
+    assert "whole number from 1 to 99" in page and "Choose one of" in page
+    assert not MediaGrade.objects.exists()
+    # Not CSAM: the child's details do not apply and are dropped.
+    grade(client, case.pk, lead, {"grade": "adult", "age_band": "3-6", "children": "2"})
+    saved = MediaGrade.objects.get()
+    assert (saved.grade, saved.age_band, saved.children, saved.uk_category) == (
+        "adult",
+        "",
+        None,
+        "",
+    )
+
+
+def test_near_duplicates_are_one_group_graded_once(analyst) -> None:
+    case = make_case([picture(1), picture(1, 1), picture(1, 2), picture(2)])
+    client = verified_client(analyst)
+    claim(client)
+    leads = lead_ids(client, case.pk)
+    assert len(leads) == 2
+    page = client.get(f"/staff/assess/cases/{case.pk}/").content.decode()
+    assert "group of 3 near-duplicates" in page
+    group_lead = next(m for m in leads if MediaGrade.objects.count() == 0)
+    for lead in leads:
+        reveal(client, case.pk, lead)
+        grade(client, case.pk, lead, {"grade": "sexual_posing", "age_band": "11-13"})
+    assert MediaGrade.objects.count() == 4
+    assert MediaGrade.objects.filter(via=Via.GROUP).count() == 2
+    assert Reveal.objects.count() == 2
+    assert group_lead in leads
+
+
+def test_a_known_hash_pre_grades_and_is_confirmed_without_a_reveal(analyst) -> None:
+    known_list([picture(7)], grade="non_penetrative", age_band="3-6")
+    case = make_case([picture(7), picture(8)])
+    assert Case.objects.get(pk=case.pk).priority == 20
+    client = verified_client(analyst)
+    claim(client)
+    page = client.get(f"/staff/assess/cases/{case.pk}/").content.decode()
+    assert "pre-graded, no reveal needed" in page and "police-known" in page
+    known = next(
+        lead for lead in lead_ids(client, case.pk) if 'data-known="1"' in _fragment(page, lead)
+    )
+    grade(client, case.pk, known, {"grade": "non_penetrative", "age_band": "3-6"})
+    saved = MediaGrade.objects.get(media_id=known)
+    assert saved.via == Via.KNOWN_MATCH and saved.match_id is not None
+    assert saved.uk_category == "B"
+    assert not Reveal.objects.exists()
+    # Changing a known grade needs a look first.
+    refused = grade(client, case.pk, known, {"grade": "sexual_posing", "age_band": "3-6"}, 422)
+    assert "reveal the item before changing it" in refused
+
+
+def _fragment(page: str, lead: int) -> str:
+    start = page.index(f'id="group-{lead}"')
+    return page[start - 40 : start + 400]
+
+
+def _grade_all(client: Client, case_id: int, data: dict) -> None:
+    for lead in lead_ids(client, case_id):
+        reveal(client, case_id, lead)
+        grade(client, case_id, lead, data)
+
+
+DECIDE = {"criminal": "yes", "mapping": "uk", "site_type": "image_host"}
+
+
+@override_settings(QA_SHARE_PERCENT=0)
+def test_a_criminal_decision_moves_the_case_on_and_feeds_the_own_hash_list(analyst) -> None:
+    case = make_case([picture(1), picture(2)])
+    client = verified_client(analyst)
+    claim(client)
+    refused = client.post(f"/staff/assess/cases/{case.pk}/decide/", DECIDE)
+    assert refused.status_code == 422 and b"not graded yet" in refused.content
+    _grade_all(client, case.pk, GRADE_A)
+    closing = client.post(
+        f"/staff/assess/cases/{case.pk}/decide/",
+        {**DECIDE, "criminal": "no", "closure_reason": "not_csam"},
+    )
+    assert closing.status_code == 422 and b"cannot be closed" in closing.content
+    response = client.post(f"/staff/assess/cases/{case.pk}/decide/", DECIDE)
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.state == CaseState.AWAITING_ACTION
+    decision = Decision.objects.get()
+    assert decision.criminal and decision.qa == "" and decision.site_type == "image_host"
+    assert decision.grades.count() == 2
+    assert not type(case).objects.filter(claim__isnull=False).exists()
+    assert run_due_tasks("assessment") == [
+        "0 outcome message(s) sent",
+        "2 entr(y/ies) in own-grading",
+    ]
+    own = HashList.objects.get(name="own-grading")
+    entries = ListEntry.objects.filter(hash_list=own)
+    assert entries.count() == 2
+    assert {e.uk_category for e in entries} == {"A"}
+    assert all(e.source_media_id is None or e.source_media_id for e in entries)
+    decision.refresh_from_db()
+    assert decision.grades_confirmed_at is not None
+
+
+@override_settings(QA_SHARE_PERCENT=0)
+def test_a_closed_case_tells_the_reporter_in_plain_words_never_the_content(analyst) -> None:
+    Client().post("/report/", {"urls": "http://plain.test/x", "contact": "reporter@example.org"})
+    case = Case.objects.get()
+    # The capture is simulated: the case was captured with two benign pictures.
+    extra = make_case([picture(3)], url="http://plain-extra.test/")
+    ReportItem.objects.filter(case=case).update(case=extra)
+    client = verified_client(analyst)
+    claim_id = claim(client)
+    assert claim_id == extra.pk
+    _grade_all(client, extra.pk, {"grade": "adult"})
+    response = client.post(
+        f"/staff/assess/cases/{extra.pk}/decide/",
+        {**DECIDE, "criminal": "no", "closure_reason": "off_remit"},
+    )
+    assert response.status_code == 302
+    run_due_tasks("tell_reporters")
+    run_due_tasks("tell_reporters")  # a second run sends nothing again
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["reporter@example.org"]
+    assert "outside our remit" in message.body
+    assert "adult" not in message.body and "plain" not in message.body
+    reference = ReportItem.objects.get(case=extra).report.reference
+    assert reference in message.subject
+
+
+@override_settings(QA_SHARE_PERCENT=100)
+def test_a_sampled_decision_waits_for_qa_before_its_grades_enter_the_hash_list(analyst) -> None:
+    case = make_case([picture(4)])
+    client = verified_client(analyst)
+    claim(client)
+    _grade_all(client, case.pk, GRADE_A)
+    client.post(f"/staff/assess/cases/{case.pk}/decide/", DECIDE)
+    run_due_tasks("assessment")
+    decision = Decision.objects.get()
+    assert decision.qa == "sampled" and decision.review.state == "pending"
+    assert decision.grades_confirmed_at is None
+    assert not ListEntry.objects.filter(hash_list__name="own-grading").exists()
+
+
+def test_a_case_held_by_someone_else_is_not_shown_and_cannot_be_graded(analyst) -> None:
+    from tests.conftest import make_user
+
+    case = make_case([picture(1)])
+    client = verified_client(analyst)
+    claim(client)
+    (lead,) = lead_ids(client, case.pk)
+    other = verified_client(make_user("bob-analyst", "analyst"))
+    page = other.get(f"/staff/assess/cases/{case.pk}/")
+    assert page.status_code == 409 and b"alice-analyst is assessing" in page.content
+    assert other.post(f"/staff/assess/cases/{case.pk}/media/{lead}/reveal/").status_code == 403
+    assert (
+        other.post(f"/staff/assess/cases/{case.pk}/media/{lead}/grade/", GRADE_A).status_code == 403
+    )
+    assert other.post(f"/staff/assess/cases/{case.pk}/decide/", DECIDE).status_code == 403
+    assert AuditEvent.objects.filter(action="assessment.refused").count() == 3
