@@ -18,7 +18,7 @@ from openhotline.evidence.models import Capture, CaptureItem, CaptureState, Item
 from openhotline.signals.lists import import_records
 from openhotline.signals.matching import match_media, suggest_for_case
 from openhotline.signals.models import HashList, ListSource, MediaHash
-from openhotline.signals.records import build_record
+from openhotline.signals.records import EntryRecord, FieldError, build_record
 from openhotline.signals.services import hash_media
 
 
@@ -87,7 +87,7 @@ def known_list(
     pictures)."""
     assert grade in grading.GRADES
     hash_list, _ = HashList.objects.get_or_create(name=name, defaults={"source": ListSource.POLICE})
-    rows = []
+    rows: list[tuple[str, EntryRecord | None, list[FieldError]]] = []
     for i, data in enumerate(pictures):
         media = store_media(data)
         values = {

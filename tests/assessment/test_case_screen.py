@@ -18,14 +18,16 @@ from tests.tasks import run_due_tasks
 
 pytestmark = pytest.mark.django_db
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
+HTMX = {"HX-Request": "true"}
 GRADE_A = {"grade": "penetrative", "age_band": "7-10", "children": "1", "sex": "female"}
 
 
 def claim(client: Client) -> int:
     response = client.post("/staff/assess/next/")
     assert response.status_code == 302, response.content
-    return int(re.search(r"/cases/(\d+)/", response["Location"]).group(1))
+    found = re.search(r"/cases/(\d+)/", response["Location"])
+    assert found is not None
+    return int(found.group(1))
 
 
 def lead_ids(client: Client, case_id: int) -> list[int]:
@@ -34,13 +36,15 @@ def lead_ids(client: Client, case_id: int) -> list[int]:
 
 
 def reveal(client: Client, case_id: int, media_id: int) -> str:
-    response = client.post(f"/staff/assess/cases/{case_id}/media/{media_id}/reveal/", **HTMX)
+    response = client.post(f"/staff/assess/cases/{case_id}/media/{media_id}/reveal/", headers=HTMX)
     assert response.status_code == 200
     return response.content.decode()
 
 
 def grade(client: Client, case_id: int, media_id: int, data: dict, status: int = 200) -> str:
-    response = client.post(f"/staff/assess/cases/{case_id}/media/{media_id}/grade/", data, **HTMX)
+    response = client.post(
+        f"/staff/assess/cases/{case_id}/media/{media_id}/grade/", data, headers=HTMX
+    )
     assert response.status_code == status, response.content
     return response.content.decode()
 
@@ -56,7 +60,9 @@ def test_grading_needs_a_reveal_and_the_reveal_unlocks_the_original_only(analyst
     # The original cannot be fetched by address, only with the reveal's token.
     assert client.get(f"/staff/media/{first}/original/").status_code == 403
     fragment = reveal(client, case.pk, first)
-    token = re.search(r"original/\?reveal=([\w-]+)", fragment).group(1)
+    found = re.search(r"original/\?reveal=([\w-]+)", fragment)
+    assert found is not None
+    token = found.group(1)
     assert client.get(f"/staff/media/{first}/original/?reveal={token}").status_code == 200
     # …for that item only, and that person only.
     assert client.get(f"/staff/media/{second}/original/?reveal={token}").status_code == 403

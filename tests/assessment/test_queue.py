@@ -41,7 +41,7 @@ def test_the_order_is_configurable() -> None:
     busy = case(2, reports=7)
     known = case(3, priority=Priority.KNOWN_MATCH)
     with override_settings(QUEUE_ORDER=["age"]):
-        assert list(queue.waiting())[0] == old
+        assert queue.waiting().first() == old
     with override_settings(QUEUE_ORDER=["reports", "priority"]):
         assert list(queue.waiting())[:2] == [busy, known]
 
@@ -52,7 +52,9 @@ def test_only_cases_ready_for_assessment_are_queued() -> None:
     case(3, state=CaseState.RECEIVED)  # capture still to come
     case(4, state=CaseState.CLOSED)
     retrying = case(5, state=CaseState.CAPTURE_FAILED)
-    Capture.objects.create(case=retrying, requested_url=retrying.url, state=CaptureState.PENDING)
+    Capture.objects.create(
+        case=retrying, requested_url="http://q5.test/", state=CaptureState.PENDING
+    )
     no_url = Case.objects.create(kind=CaseKind.OTHER)
     assert set(queue.waiting()) == {ready, failed, no_url}
 
@@ -84,7 +86,7 @@ def test_an_abandoned_claim_lapses_and_another_analyst_takes_the_case(analyst) -
 def test_skip_needs_a_reason_releases_and_is_not_offered_again(analyst) -> None:
     first, second = case(1, reports=2), case(2)
     assert queue.claim_next(analyst) == first
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="Say why"):
         queue.skip(first, analyst, "   ")
     queue.skip(first, analyst, "I know the site owner")
     assert Skip.objects.get().reason == "I know the site owner"

@@ -25,7 +25,7 @@ def decided_case(analyst, grades: list[dict]) -> tuple[Decision, list[int]]:
     leads = lead_ids(client, case.pk)
     for lead, data in zip(leads, grades, strict=True):
         reveal(client, case.pk, lead)
-        client.post(f"/staff/assess/cases/{case.pk}/media/{lead}/grade/", data, **HTMX)
+        client.post(f"/staff/assess/cases/{case.pk}/media/{lead}/grade/", data, headers=HTMX)
     response = client.post(f"/staff/assess/cases/{case.pk}/decide/", DECIDE)
     assert response.status_code == 302, response.content
     return Decision.objects.get(case=case), leads
@@ -33,8 +33,8 @@ def decided_case(analyst, grades: list[dict]) -> tuple[Decision, list[int]]:
 
 def review_grade(client: Client, review: Review, lead: int, data: dict) -> None:
     base = f"/staff/qa/{review.pk}/cases/{review.decision.case_id}/media/{lead}"
-    assert client.post(f"{base}/reveal/", **HTMX).status_code == 200
-    assert client.post(f"{base}/grade/", data, **HTMX).status_code == 200
+    assert client.post(f"{base}/reveal/", headers=HTMX).status_code == 200
+    assert client.post(f"{base}/grade/", data, headers=HTMX).status_code == 200
 
 
 @override_settings(QA_SHARE_PERCENT=0)
@@ -160,8 +160,9 @@ def test_a_manager_sets_full_qa_for_a_period(manager, analyst) -> None:
     boss = verified_client(manager)
     response = boss.post(f"/staff/qa/analysts/{analyst.pk}/", {"full_qa_until": "2099-01-31"})
     assert response.status_code == 302
-    assert AssessorProfile.objects.get(user=analyst).full_qa_until.year == 2099
+    until = AssessorProfile.objects.get(user=analyst).full_qa_until
+    assert until is not None and until.year == 2099
     bad = boss.post(f"/staff/qa/analysts/{analyst.pk}/", {"full_qa_until": "next week"})
     assert bad.status_code == 302
-    assert AssessorProfile.objects.get(user=analyst).full_qa_until.year == 2099
+    assert AssessorProfile.objects.get(user=analyst).full_qa_until == until
     assert make_user("x-analyst", "analyst") is not None
