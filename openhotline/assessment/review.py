@@ -100,6 +100,14 @@ def submit(review: Review, user: Any, criminal: bool, groups: list[Group]) -> Re
                 {"grades": f"{len(ungraded)} item group(s) are not graded yet; grade every item."}
             )
         decision = locked.decision
+        criminal_items = [g for g in mine.values() if criminal_under(g, decision.mapping)]
+        if criminal_items and not criminal:
+            raise DecisionErrors(
+                {
+                    "criminal": f"{len(criminal_items)} item(s) are graded criminal; "
+                    "the case cannot be judged not criminal."
+                }
+            )
         first = {g.media_id: g for g in decision.grades.filter(stage=Stage.FIRST)}
         found = differences(decision.mapping, first, mine)
         if criminal != decision.criminal:

@@ -33,11 +33,20 @@ def test_the_default_view_is_a_small_blurred_greyscale_png(analyst, media: Media
 
 
 def test_the_original_is_served_only_on_explicit_reveal_and_audited(analyst, media: Media) -> None:
-    response = verified_client(analyst).get(f"/staff/media/{media.pk}/original/")
+    from openhotline.assessment.welfare import reveal
+    from openhotline.cases.models import Case
+
+    client = verified_client(analyst)
+    # By address alone: refused, and the attempt is on record.
+    assert client.get(f"/staff/media/{media.pk}/original/").status_code == 403
+    assert AuditEvent.objects.filter(action="media.refused").count() == 1
+    shown = reveal(analyst, Case.objects.create(kind="other"), media)
+    response = client.get(f"/staff/media/{media.pk}/original/?reveal={shown.token}")
     assert response.content == make_jpeg("view", (800, 600))
     assert response["Content-Type"] == "image/jpeg"
     assert "sandbox" in response["Content-Security-Policy"]
     assert AuditEvent.objects.filter(action="media.viewed", data__variant="original").count() == 1
+    assert AuditEvent.objects.filter(action="media.revealed").count() == 1
 
 
 def test_unknown_variants_and_undecodable_media_show_nothing(analyst, media: Media) -> None:

@@ -75,17 +75,23 @@
 
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const key = event.key;
     const el = event.target;
+    // Enter on a choice of the decision form decides (browsers only submit from text).
+    if (key === "Enter" && el.matches && el.matches("#decision input[type=radio], #decision input[type=checkbox]")) {
+      event.preventDefault();
+      el.form.requestSubmit();
+      return;
+    }
     if (el.matches && el.matches("textarea, select, input[type=text], input[type=number], input[type=date], input[type=search]")) return;
     const group = groupOf(document.activeElement) || null;
-    const key = event.key;
     if (key === "?") {
       const help = document.querySelector(".keys-help");
       if (help) help.open = !help.open;
       return;
     }
     if (key === "d") {
-      const decision = document.querySelector("#decision input, #decision button");
+      const decision = document.querySelector("#decision input:checked, #decision input:not([type=hidden]), #decision button");
       if (decision) {
         event.preventDefault();
         blurAll();
@@ -182,7 +188,20 @@
     lastGroupId = group ? group.id : null;
   });
 
+  // The verdict follows the grades until the person chooses it themselves.
+  let verdictChosen = false;
+  document.addEventListener("change", (event) => {
+    if (event.target.matches && event.target.matches('#decision input[name="criminal"]')) verdictChosen = true;
+  });
+  function suggestVerdict() {
+    if (verdictChosen) return;
+    const criminal = Boolean(document.querySelector('.graded-as[data-csam="1"]'));
+    const radio = document.querySelector(`#decision input[name="criminal"][value="${criminal ? "yes" : "no"}"]`);
+    if (radio) radio.checked = true;
+  }
+
   document.body.addEventListener("htmx:afterSettle", (event) => {
+    suggestVerdict();
     const group = lastGroupId ? document.getElementById(lastGroupId) : null;
     if (!group) return;
     const viewer = group.querySelector(".viewer");
