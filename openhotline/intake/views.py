@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from openhotline.assessment.followups import closure_reason_of
 from openhotline.cases.outcomes import public_outcome
 from openhotline.intake.forms import ReportForm
 from openhotline.intake.models import Channel, Portal, Report
@@ -116,7 +117,10 @@ def status(request: HttpRequest, reference: str, secret: str) -> HttpResponse:
     items = found.items.select_related("case").order_by("position")
     with translation.override(found.language or settings.LANGUAGE_CODE):
         outcomes = [
-            {"position": item.position, "outcome": public_outcome(item.case.state)}
+            {
+                "position": item.position,
+                "outcome": public_outcome(item.case.state, closure_reason_of(item.case_id)),
+            }
             for item in items
         ]
         response = render(

@@ -243,3 +243,23 @@ def test_a_case_held_by_someone_else_is_not_shown_and_cannot_be_graded(analyst) 
     )
     assert other.post(f"/staff/assess/cases/{case.pk}/decide/", DECIDE).status_code == 403
     assert AuditEvent.objects.filter(action="assessment.refused").count() == 3
+
+
+@override_settings(QA_SHARE_PERCENT=0)
+def test_the_reporters_status_link_shows_the_outcome_in_their_language(analyst) -> None:
+    response = Client().post(
+        "/report/", {"urls": "http://status.test/x"}, headers={"Accept-Language": "fr"}
+    )
+    status_url = response["Location"].split("?")[0]
+    case = Case.objects.get()
+    extra = make_case([picture(5)], url="http://status-extra.test/")
+    ReportItem.objects.filter(case=case).update(case=extra)
+    before = Client().get(status_url).content.decode()
+    client = verified_client(analyst)
+    claim(client)
+    _grade_all(client, extra.pk, GRADE_A)
+    client.post(f"/staff/assess/cases/{extra.pk}/decide/", DECIDE)
+    after = Client().get(status_url).content.decode()
+    assert after != before
+    assert "trouvé un contenu illégal" in after
+    assert "Penetrative" not in after and "UK A" not in after

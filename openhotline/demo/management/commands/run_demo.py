@@ -98,6 +98,10 @@ class Command(BaseCommand):
         env.setdefault("OPENHOTLINE_HSTS_SECONDS", "0")
         env.setdefault("OPENHOTLINE_DNS_SERVERS", f"127.77.0.53:{dns_port}")
         env.setdefault("OPENHOTLINE_FETCH_ALLOW_NETS", "127.77.0.0/16")
+        # Outcomes to reporters are written as files under var/mail in the demo.
+        env.setdefault(
+            "OPENHOTLINE_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend"
+        )
         return env
 
     def _step(self, args: list[str], env: dict[str, str]) -> None:
