@@ -72,8 +72,17 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     captures = case.captures.prefetch_related(
         "items__media__hashes", "items__media__matches__hash_list", "items__media__matches__entry"
     )
+    from openhotline.assessment.models import Decision
+
+    decisions = Decision.objects.filter(case=case).select_related("analyst", "review")
     return render(
         request,
         "cases/case.html",
-        {"case": case, "items": items, "transitions": transitions, "captures": captures},
+        {
+            "case": case,
+            "items": items,
+            "transitions": transitions,
+            "captures": captures,
+            "decisions": decisions,
+        },
     )

@@ -263,3 +263,50 @@ def test_the_reporters_status_link_shows_the_outcome_in_their_language(analyst) 
     assert after != before
     assert "trouvé un contenu illégal" in after
     assert "Penetrative" not in after and "UK A" not in after
+
+
+def test_bad_decisions_get_clear_errors_and_injected_text_stays_text(analyst) -> None:
+    case = make_case([picture(6)])
+    client = verified_client(analyst)
+    claim(client)
+    _grade_all(client, case.pk, {"grade": "innocent"})
+    url = f"/staff/assess/cases/{case.pk}/decide/"
+    bad = client.post(url, {"criminal": "maybe", "site_type": "darkweb", "mapping": "mars"})
+    page = bad.content.decode()
+    assert bad.status_code == 422
+    assert "Say whether the case is criminal" in page and "Choose the type of site" in page
+    assert "Choose a law" in page
+    too_long = client.post(url, {**DECIDE, "criminal": "no", "closure_reason": "not_csam",
+                                 "notes": "x" * 5001})  # fmt: skip
+    assert too_long.status_code == 422 and b"under 5000 characters" in too_long.content
+    no_reason = client.post(url, {**DECIDE, "criminal": "no"})
+    assert no_reason.status_code == 422 and b"Say why the case is closed" in no_reason.content
+    assert not Decision.objects.exists()
+    injected = "<script>alert(1)</script> & <b>bold</b>"
+    done = client.post(
+        url, {**DECIDE, "criminal": "no", "closure_reason": "not_csam", "notes": injected}
+    )
+    assert done.status_code == 302
+    assert Decision.objects.get().notes == injected
+    record = client.get(f"/staff/cases/{case.pk}/").content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in record and "<script>alert" not in record
+
+
+def test_the_case_screen_costs_the_same_queries_for_2_or_12_items(analyst) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    small = make_case([picture(n) for n in range(20, 22)])
+    big = make_case([picture(n) for n in range(30, 42)])
+    client = verified_client(analyst)
+    counts = []
+    for case in (small, big):
+        from openhotline.assessment import queue
+
+        queue.claim_case(case, analyst)
+        client.get(f"/staff/assess/cases/{case.pk}/")  # the welfare profile is made once
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"/staff/assess/cases/{case.pk}/").status_code == 200
+        counts.append(len(queries))
+        queue.release(case, analyst)
+    assert counts[0] == counts[1], counts
