@@ -166,3 +166,20 @@ def test_a_manager_sets_full_qa_for_a_period(manager, analyst) -> None:
     assert bad.status_code == 302
     assert AssessorProfile.objects.get(user=analyst).full_qa_until == until
     assert make_user("x-analyst", "analyst") is not None
+
+
+@override_settings(QA_SHARE_PERCENT=100)
+def test_nobody_reviews_their_own_decision(manager, qa_reviewer) -> None:
+    decision, _ = decided_case(manager, [GRADE_A])
+    review = decision.review
+    boss = verified_client(manager)
+    # Not offered, and refused when asked for directly, with an audit event.
+    assert f"Review case #{decision.case_id}" not in boss.get("/staff/qa/").content.decode()
+    response = boss.post(f"/staff/qa/{review.pk}/start/")
+    assert response.status_code == 302
+    review.refresh_from_db()
+    assert review.state == "pending" and review.reviewer is None
+    assert AuditEvent.objects.filter(action="assessment.refused", actor=manager.username).exists()
+    assert f"Review case #{decision.case_id}" in verified_client(qa_reviewer).get(
+        "/staff/qa/"
+    ).content.decode()
