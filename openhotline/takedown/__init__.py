@@ -1,0 +1,1 @@
+"""Notice and takedown: telling hosting providers about child sexual abuse material."""
