@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "openhotline.evidence",
     "openhotline.signals",
     "openhotline.assessment",
+    "openhotline.tracing",
+    "openhotline.takedown",
     "openhotline.simnet",
     "openhotline.core",
     "openhotline.demo",
@@ -386,6 +388,32 @@ OWN_HASH_LIST = env_str("OPENHOTLINE_OWN_HASH_LIST", "own-grading")
 # Whether a grade not sampled for QA counts as confirmed when the case is decided; if
 # not, only grades a second person reviewed go into the own hash list.
 CONFIRM_UNREVIEWED_GRADES = env_bool("OPENHOTLINE_CONFIRM_UNREVIEWED_GRADES", True)
+
+# --- Tracing and takedown ---------------------------------------------------------------
+# Offline IP → country/network: a MaxMind-format .mmdb when given, else geoip2fast's data.
+GEOIP_DB = env_str("OPENHOTLINE_GEOIP_DB", "")
+GEOIP2FAST_DATA = env_str("OPENHOTLINE_GEOIP2FAST_DATA", "geoip2fast-asn-ipv6.dat.gz")
+# RDAP bootstrap files (ipv4.json, ipv6.json, dns.json) live under this base URL.
+RDAP_BOOTSTRAP = env_str("OPENHOTLINE_RDAP_BOOTSTRAP", "https://data.iana.org/rdap/")
+RDAP_TIMEOUT = env_int("OPENHOTLINE_RDAP_TIMEOUT", 10, minimum=1)
+RDAP_BOOTSTRAP_TTL = env_int("OPENHOTLINE_RDAP_BOOTSTRAP_TTL", 86400, minimum=60)
+CDN_NETWORKS_FILE = env_str("OPENHOTLINE_CDN_NETWORKS_FILE", "")  # "": the bundled file
+# Where police notifications, referrals and intelligence packages go when a routing rule
+# names no contact of its own.
+POLICE_CONTACT = env_str("OPENHOTLINE_POLICE_CONTACT", "")
+# Seconds after the first notice for each recheck, then one every RECHECK_DAILY_SECONDS.
+RECHECK_DELAYS = [
+    int(x) for x in env_list("OPENHOTLINE_RECHECK_DELAYS", ["3600", "14400", "86400"])
+]
+RECHECK_DAILY_SECONDS = env_int("OPENHOTLINE_RECHECK_DAILY_SECONDS", 86400, minimum=1)
+# A recheck that finds the content gone is confirmed by another this much later.
+RECHECK_CONFIRM_SECONDS = env_int("OPENHOTLINE_RECHECK_CONFIRM_SECONDS", 600, minimum=0)
+# A mail server that refuses is tried again after these many seconds; then the action fails.
+SEND_RETRY_DELAYS = [
+    int(x) for x in env_list("OPENHOTLINE_SEND_RETRY_DELAYS", ["60", "600", "3600"])
+]
+# A send still unfinished this long after it was due is queued again (its worker died).
+SEND_STALL_SECONDS = env_int("OPENHOTLINE_SEND_STALL_SECONDS", 300, minimum=1)
 
 # --- Mail -----------------------------------------------------------------------------
 # Outcomes to reporters (and, later, notices to hosts) go through Django's mailers:

@@ -186,6 +186,13 @@ def resolve(
                 actor=manager,
                 reason=f"QA resolution of review {locked.pk}",
             )
+            from openhotline.takedown import services as takedown
+            from openhotline.takedown.tasks import act_on_task
+
+            if final_criminal:
+                act_on_task.enqueue(decision.case_id)
+            else:
+                takedown.cancel_pending(decision.case_id, "QA resolution: not criminal")
         record(
             "assessment.resolved",
             actor=manager,

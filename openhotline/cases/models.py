@@ -19,6 +19,9 @@ class CaseState(models.TextChoices):
     # issue), anything else is closed with a reason on the decision.
     AWAITING_ACTION = "awaiting_action", _("Criminal: awaiting action")
     CLOSED = "closed", _("Closed")
+    # Tracing and takedown: the work went out, and is followed until the content is gone.
+    ACTIONED = "actioned", _("Criminal: notice or referral sent")
+    REMOVED = "removed", _("Removal confirmed")
 
 
 # Cases an analyst can assess: captured (or failed to capture), or with no URL at all.

@@ -180,6 +180,7 @@ def test_nobody_reviews_their_own_decision(manager, qa_reviewer) -> None:
     review.refresh_from_db()
     assert review.state == "pending" and review.reviewer is None
     assert AuditEvent.objects.filter(action="assessment.refused", actor=manager.username).exists()
-    assert f"Review case #{decision.case_id}" in verified_client(qa_reviewer).get(
-        "/staff/qa/"
-    ).content.decode()
+    assert (
+        f"Review case #{decision.case_id}"
+        in verified_client(qa_reviewer).get("/staff/qa/").content.decode()
+    )

@@ -59,6 +59,7 @@ def test_an_analyst_grades_by_keyboard_and_qa_disagrees_and_a_manager_resolves(
     # THEN the original is shown there, and nowhere else
     expect(first.locator(".viewer img.revealed-media")).to_be_visible()
     expect(page.locator(".revealed-media")).to_have_count(1)
+    expect(page.locator("#counters")).to_contain_text("Reveals: 1 of 150 in the last hour")
     # …and leaving the item blurs it again (the original leaves the page).
     page.keyboard.press("j")
     expect(page.locator(".revealed-media")).to_have_count(0)
@@ -141,3 +142,36 @@ def test_an_analyst_grades_by_keyboard_and_qa_disagrees_and_a_manager_resolves(
     resolved = MediaGrade.objects.get(review=review, stage="resolved")
     assert resolved.uk_category == "C"
     assert ARGS  # the same Chromium flags for every context
+
+
+def test_an_analyst_closes_a_case_from_the_keyboard_and_arrows_change_the_verdict(
+    page: Page, live_server, analyst: User, fresh_index
+) -> None:
+    case = make_case([picture(50), picture(51)])
+    page.goto(f"{live_server.url}/staff/assess/")
+    sign_in(page, analyst)
+    expect(page.get_by_role("button", name="Claim the next case")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name=f"Case #{case.pk}")).to_be_visible()
+    page.keyboard.press("j")
+    for n, key in enumerate(["a", "i"]):
+        expect(group(page, n)).to_be_focused()
+        page.keyboard.press("v")
+        expect(group(page, n).locator(".revealed-media")).to_be_visible()
+        page.keyboard.press(key)
+        expect(group(page, n)).to_have_class("group graded")
+    # Nothing criminal: the verdict and the likeliest reason are chosen for the analyst.
+    page.keyboard.press("d")
+    expect(page.get_by_label("Not criminal")).to_be_focused()
+    expect(page.get_by_label("Not criminal")).to_be_checked()
+    expect(page.locator('select[name="closure_reason"]')).to_have_value("not_csam")
+    # Arrows move between the verdict's choices (not between items) and back.
+    page.keyboard.press("ArrowUp")
+    expect(page.get_by_label("Criminal", exact=True)).to_be_checked()
+    page.keyboard.press("ArrowDown")
+    expect(page.get_by_label("Not criminal")).to_be_checked()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text(f"Case #{case.pk} decided (closed)")
+    case.refresh_from_db()
+    assert case.state == CaseState.CLOSED
+    assert case.decisions.get().closure_reason == "not_csam"

@@ -78,7 +78,7 @@
     const key = event.key;
     const el = event.target;
     // Enter on a choice of the decision form decides (browsers only submit from text).
-    if (key === "Enter" && el.matches && el.matches("#decision input[type=radio], #decision input[type=checkbox]")) {
+    if (key === "Enter" && el.matches && el.matches("#decision input[type=radio], #decision input[type=checkbox], #decision select")) {
       event.preventDefault();
       el.form.requestSubmit();
       return;
@@ -91,7 +91,9 @@
       return;
     }
     if (key === "d") {
-      const decision = document.querySelector("#decision input:checked, #decision input:not([type=hidden]), #decision button");
+      const decision =
+        document.querySelector('#decision input[name="criminal"]:checked') ||
+        document.querySelector("#decision input:not([type=hidden]), #decision button");
       if (decision) {
         event.preventDefault();
         blurAll();
@@ -99,6 +101,9 @@
       }
       return;
     }
+    // Arrows belong to a radio group or select when one has focus; j/k work everywhere.
+    const inControl = Boolean(el.matches && el.matches("input, select, button, textarea"));
+    if (inControl && key.startsWith("Arrow")) return;
     if (key === "j" || key === "ArrowRight" || key === "ArrowDown") {
       event.preventDefault();
       focusGroup(group ? step(group, 1) : groups()[0]);
@@ -198,6 +203,11 @@
     const criminal = Boolean(document.querySelector('.graded-as[data-csam="1"]'));
     const radio = document.querySelector(`#decision input[name="criminal"][value="${criminal ? "yes" : "no"}"]`);
     if (radio) radio.checked = true;
+    // Nothing criminal graded: the likeliest reason, which the analyst can change.
+    const reason = document.querySelector('#decision select[name="closure_reason"]');
+    const graded = document.querySelectorAll(".graded-as").length;
+    if (reason && !criminal && graded && !reason.value) reason.value = "not_csam";
+    if (reason && criminal) reason.value = "";
   }
 
   document.body.addEventListener("htmx:afterSettle", (event) => {

@@ -1,0 +1,199 @@
+"""Composing and sending one action's e-mail: a human-readable text from per-language
+templates and, for notices and referrals, an X-ARF v4 report. Never any media.
+
+Sending is idempotent: an action is sent only from `pending` (or `sending`, after a crash
+before the mail server accepted it), and marked `sent` in the same breath as the server's
+acceptance. The Message-ID is derived from the action's reference, so a receiver can
+recognise a repeat in the one window we cannot close (accepted by the server, then the
+worker dies before recording it).
+"""
+
+import hashlib
+import secrets
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.template.loader import select_template
+from django.urls import reverse
+from django.utils import timezone
+
+from openhotline import grading
+from openhotline.takedown import xarf
+from openhotline.takedown.models import Action, ActionKind, ActionState
+
+XARF_KINDS = frozenset(
+    {
+        ActionKind.NOTICE,
+        ActionKind.PARTNER_REFERRAL,
+        ActionKind.POLICE_REFERRAL,
+        ActionKind.CHASE,
+        ActionKind.ESCALATION,
+    }
+)
+
+
+class NotSent(Exception):
+    """The action cannot be sent now; the message says why."""
+
+
+def new_reference() -> str:
+    return "N" + secrets.token_hex(8).upper()
+
+
+def removed_link_secret() -> tuple[str, str]:
+    secret = secrets.token_urlsafe(24)
+    return secret, hashlib.sha256(secret.encode()).hexdigest()
+
+
+def removed_url(action: Action, secret: str) -> str:
+    return settings.SITE_URL + reverse("takedown:removed", args=[action.reference, secret])
+
+
+def _evidence(action: Action) -> dict[str, Any]:
+    """What the notice says about the content: the standing grades and hashes of its
+    criminal media (text only), the first time it was seen."""
+    from openhotline.assessment.decisions import final_grades
+    from openhotline.assessment.models import Decision
+    from openhotline.signals.models import MediaHash
+
+    decision = Decision.objects.filter(case=action.case, criminal=True).first()
+    grades = [g for g in final_grades(decision).values() if g.is_csam] if decision else []
+    grades.sort(key=lambda g: -grading.severity_rank(g.uk_category))
+    hashes: dict[int, dict[str, str]] = {}
+    for h in MediaHash.objects.filter(
+        media_id__in=[g.media_id for g in grades], hash_type__in=["md5", "sha1", "sha256", "pdq"]
+    ).exclude(value=""):
+        hashes.setdefault(h.media_id, {})[h.hash_type] = h.value
+    items = [
+        {
+            "uk_category": g.uk_category,
+            "grade": g.grade,
+            "age_band": g.age_band,
+            "non_photographic": g.non_photographic,
+            "hashes": hashes.get(g.media_id, {}),
+        }
+        for g in grades
+    ]
+    return {"decision": decision, "items": items}
+
+
+def compose(action: Action, secret: str = "") -> EmailMessage:
+    case = action.case
+    evidence = _evidence(action)
+    language = _language(action)
+    context = {
+        "action": action,
+        "case": case,
+        "trace": action.trace,
+        "hotline": settings.HOTLINE_NAME,
+        "items": evidence["items"],
+        "removed_url": removed_url(action, secret) if secret else "",
+        "first_seen": case.created_at,
+    }
+    names = [f"takedown/mail/{action.kind}.{language}.txt", f"takedown/mail/{action.kind}.en.txt"]
+    body = select_template(names).render(context)
+    subject = f"[{settings.HOTLINE_NAME} {action.reference}] {action.get_kind_display()}: " + (
+        f"child sexual abuse material at {case.host}"
+        if case.host
+        else "child sexual abuse material"
+    )
+    headers = {
+        "Message-ID": f"<{action.reference}@{_domain()}>",
+        "X-Notice-Reference": action.reference,
+    }
+    kind = (
+        xarf.XarfEmailMessage if action.kind in XARF_KINDS and evidence["items"] else EmailMessage
+    )
+    message = kind(subject, body, settings.DEFAULT_FROM_EMAIL, [action.recipient], headers=headers)
+    if kind is xarf.XarfEmailMessage:
+        xarf.attach_to(message, xarf.build_report(_xarf_input(action, evidence)))
+    return message
+
+
+def _language(action: Action) -> str:
+    if action.kind == ActionKind.PARTNER_REFERRAL:
+        from openhotline.tracing.models import PartnerHotline
+
+        partner = PartnerHotline.objects.filter(email=action.recipient).first()
+        if partner is not None:
+            return partner.language
+    return "en"
+
+
+def _domain() -> str:
+    return settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
+
+
+def _xarf_input(action: Action, evidence: dict[str, Any]) -> xarf.XarfInput:
+    worst = evidence["items"][0]
+    hashes = [xarf.MediaHash(name, value) for name, value in worst["hashes"].items()]
+    trace = action.trace
+    address = trace.addresses[0]["address"] if trace is not None and trace.addresses else None
+    reporter = xarf.Contact(settings.HOTLINE_NAME, settings.DEFAULT_FROM_EMAIL, _domain())
+    classification = xarf.classification_for(
+        worst["grade"], worst["age_band"] or None, non_photographic=worst["non_photographic"]
+    )
+    return xarf.XarfInput(
+        notice_id=action.reference,
+        reporter=reporter,
+        url=action.case.url or "",
+        first_seen=action.case.created_at,
+        reported_at=timezone.now(),
+        classification=classification or "baseline",
+        grade=worst["grade"],
+        uk_category=worst["uk_category"] or None,
+        hashes=hashes,
+        source_ip=address,
+        verified_at=evidence["decision"].decided_at if evidence["decision"] else None,
+    )
+
+
+def send(action_id: int) -> str:
+    """Send the action's mail once. Returns what happened; raises NotSent to be retried."""
+    with transaction.atomic():
+        action = (
+            Action.objects.select_for_update().select_related("case", "trace").get(pk=action_id)
+        )
+        if action.state not in (ActionState.PENDING, ActionState.SENDING):
+            return f"{action.reference}: {action.state}, nothing to send"
+        if action.not_before is not None and action.not_before > timezone.now():
+            return f"{action.reference}: not before {action.not_before.isoformat()}"
+        if not action.recipient:
+            action.state = ActionState.FAILED
+            action.save(update_fields=["state"])
+            return f"{action.reference}: no recipient ({action.problem})"
+        secret, digest = removed_link_secret() if action.kind in _WITH_LINK else ("", "")
+        action.state = ActionState.SENDING
+        action.attempts += 1
+        action.removed_link_digest = digest or action.removed_link_digest
+        action.save(update_fields=["state", "attempts", "removed_link_digest"])
+    message = compose(action, secret)
+    try:
+        message.send()
+    except Exception as exc:  # the server refused or was not there: try again later
+        Action.objects.filter(pk=action.pk).update(
+            state=ActionState.PENDING, problem=f"{type(exc).__name__}: {exc}"[:500]
+        )
+        raise NotSent(f"{action.reference}: {exc}") from exc
+    return _mark_sent(action)
+
+
+_WITH_LINK = frozenset({ActionKind.NOTICE, ActionKind.CHASE, ActionKind.ESCALATION})
+
+
+def _mark_sent(action: Action, now: datetime | None = None) -> str:
+    from openhotline.audit.services import record
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        Action.objects.filter(pk=action.pk).update(state=ActionState.SENT, sent_at=now, problem="")
+        record(
+            "takedown.sent",
+            actor=None,
+            obj=action,
+            data={"kind": action.kind, "to": action.recipient, "reference": action.reference},
+        )
+    return f"{action.reference}: sent to {action.recipient}"

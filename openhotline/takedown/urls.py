@@ -1,0 +1,9 @@
+from django.urls import path
+
+from openhotline.takedown import views
+
+app_name = "takedown"
+urlpatterns = [
+    path("notice/<str:reference>/removed/<str:secret>/", views.removed, name="removed"),
+    path("staff/actions/<int:action_id>/police-cleared/", views.police_cleared, name="cleared"),
+]

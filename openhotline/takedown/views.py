@@ -1,0 +1,59 @@
+"""The host's "removed" link from a notice (public, no sign-in: the secret in the link is
+the key), and staff actions on takedown (police clearance)."""
+
+import hashlib
+import hmac
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from openhotline.accounts.access import role_required
+from openhotline.accounts.models import Role
+from openhotline.takedown import services
+from openhotline.takedown.models import Action, ActionState
+
+managers_only = role_required(
+    frozenset({Role.MANAGER}), refusal="takedown.refused", who="Hotline managers"
+)
+
+
+def _action_for(reference: str, secret: str) -> Action:
+    action = Action.objects.filter(reference=reference[:32]).select_related("case").first()
+    digest = hashlib.sha256(secret.encode()).hexdigest()
+    # One answer for "no such notice" and "wrong secret": references cannot be probed.
+    if (
+        action is None
+        or not action.removed_link_digest
+        or not hmac.compare_digest(action.removed_link_digest, digest)
+    ):
+        raise Http404("No such notice")
+    return action
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def removed(request: HttpRequest, reference: str, secret: str) -> HttpResponse:
+    """GET shows a button (link scanners must not trigger a recheck); POST asks for one."""
+    action = _action_for(reference, secret)
+    done = False
+    if request.method == "POST":
+        services.host_says_removed(action)
+        done = True
+    response = render(request, "takedown/removed.html", {"action": action, "done": done})
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@managers_only
+@require_POST
+def police_cleared(request: HttpRequest, action_id: int) -> HttpResponse:
+    action = get_object_or_404(Action, pk=action_id)
+    if action.state != ActionState.WAITING:
+        messages.error(request, f"{action.reference} is not waiting for police clearance.")
+    else:
+        services.police_cleared(action, request.user)
+        messages.success(request, f"{action.reference}: cleared, sending now.")
+    return redirect("cases:detail", case_id=action.case_id)
