@@ -433,6 +433,11 @@ elif _EMAIL_BACKEND.endswith("filebased.EmailBackend"):
     _EMAIL_OPTIONS = {"file_path": str(VAR_DIR / "mail")}
 MAILERS = {"default": {"BACKEND": _EMAIL_BACKEND, "OPTIONS": _EMAIL_OPTIONS}}
 DEFAULT_FROM_EMAIL = env_str("OPENHOTLINE_FROM_EMAIL", "hotline@localhost")
+# The name given in SMTP's HELO and in Message-IDs: the site's host unless set, so sending
+# mail never asks the system resolver for this machine's name.
+MAIL_HOSTNAME = env_str("OPENHOTLINE_MAIL_HOSTNAME", "") or (
+    SITE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "localhost"
+)
 
 # --- Intake limits --------------------------------------------------------------------
 MAX_URLS_PER_REPORT = env_int("OPENHOTLINE_MAX_URLS_PER_REPORT", 50, minimum=1)

@@ -136,12 +136,28 @@ def simnet() -> Iterator[Simnet]:
 
 
 @pytest.fixture
-def on_simnet(simnet: Simnet, settings: Any) -> Simnet:
-    """The platform configured as a deployment would be, pointed at simnet."""
+def on_simnet(simnet: Simnet, settings: Any) -> Iterator[Simnet]:
+    """The platform configured as a deployment would be, pointed at simnet: its DNS, its
+    RDAP bootstrap, its IP database and its mail server. Hosts that took content down or
+    moved after a notice are put back afterwards."""
+    simnet.reset()
     settings.DNS_SERVERS = [(simnet.dns_address, simnet.dns_port)]
     settings.FETCH_ALLOW_NETS = [ipaddress.ip_network("127.77.0.0/16")]
     settings.FETCH_TOTAL_TIMEOUT = 5
-    return simnet
+    settings.RDAP_BOOTSTRAP = simnet.rdap_bootstrap_url
+    settings.GEOIP_DB = str(simnet.mmdb_path)
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": simnet.smtp_host,
+                "port": simnet.smtp_port,
+                "timeout": 10,
+            },
+        }
+    }
+    yield simnet
+    simnet.reset()
 
 
 @pytest.fixture(autouse=True)

@@ -6,4 +6,10 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self) -> None:
+        from django.conf import settings
+        from django.core.mail.utils import DNS_NAME
+
         from openhotline.core import checks  # noqa: F401  (registers the checks)
+
+        # Django would ask socket.getfqdn() (the system resolver) for the HELO name.
+        DNS_NAME._fqdn = settings.MAIL_HOSTNAME  # type: ignore[attr-defined]

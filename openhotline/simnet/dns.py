@@ -2,7 +2,9 @@
 
 Names in the world's zone get A records (aliases get their CNAME chain plus the final A);
 other names under the zone get NXDOMAIN; names outside it get REFUSED. It never recurses, so
-nothing asked of it can make it talk to the real internet.
+nothing asked of it can make it talk to the real internet. Answers follow the shared
+``NetState``: a host behind a CDN resolves to the CDN's edge, a host that moved after a notice
+to its new address.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import threading
 from dnslib import CNAME, QTYPE, RCODE, RR, SOA, A, DNSRecord
 from dnslib.server import BaseResolver, DNSHandler, DNSLogger, DNSServer
 
+from .state import NetState
 from .world import World, normalize_name
 
 TTL = 60
@@ -22,9 +25,10 @@ _BIND_ATTEMPTS = 20
 
 # dnslib ships no type hints; under --strict the Any base class would be an error.
 class WorldResolver(BaseResolver):  # type: ignore[misc, unused-ignore]
-    def __init__(self, world: World, ttl: int = TTL) -> None:
+    def __init__(self, world: World, ttl: int = TTL, state: NetState | None = None) -> None:
         self.world = world
         self.ttl = ttl
+        self.state = state if state is not None else NetState(world)
         self._asked: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -53,7 +57,7 @@ class WorldResolver(BaseResolver):  # type: ignore[misc, unused-ignore]
         for alias, target in chain:
             reply.add_answer(RR(alias, QTYPE.CNAME, rdata=CNAME(target), ttl=self.ttl))
         if qtype in (QTYPE.A, QTYPE.ANY):
-            address = host.address
+            address = self.state.dns_address(host)
             if host.rebind_to is not None:
                 # A hostile resolver: a checked answer first, a forbidden one next time.
                 with self._lock:
@@ -86,8 +90,15 @@ class _TCPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
 class SimDNSServer:
     """``SimDNSServer(world).start()``; ``port`` is the real bound port (UDP and TCP)."""
 
-    def __init__(self, world: World, address: str = "127.77.0.53", port: int = 0) -> None:
+    def __init__(
+        self,
+        world: World,
+        address: str = "127.77.0.53",
+        port: int = 0,
+        state: NetState | None = None,
+    ) -> None:
         self.world = world
+        self.state = state if state is not None else NetState(world)
         self.address = address
         self.requested_port = port
         self.port = port
@@ -97,7 +108,7 @@ class SimDNSServer:
     def start(self) -> None:
         if self._servers:
             raise RuntimeError("DNS server already started")
-        resolver = WorldResolver(self.world)
+        resolver = WorldResolver(self.world, state=self.state)
         logger = DNSLogger(log="-request,-reply,-truncated,-error", prefix=False)
         attempts = _BIND_ATTEMPTS if self.requested_port == 0 else 1
         for attempt in range(attempts):

@@ -2,7 +2,9 @@
 
 Each server does name-based virtual hosting on the Host header, limited to the hosts that live
 on its address (a Host naming a site elsewhere, or no site at all, gets 404). Routes per host:
-``/`` index, each page's path, and ``/img/<name>`` for the host's generated images.
+``/`` index, each page's path, and ``/img/<name>`` for the host's generated images. A CDN edge
+address also serves the sites behind it (with a ``Via`` header naming the CDN); the shared
+``NetState`` says what a notice has removed (404 from then on) and where moved hosts are now.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 from . import behaviours, images
+from .state import NetState
 from .world import SimHost, SimPage, World, normalize_name
 
 log = logging.getLogger(__name__)
@@ -26,8 +29,9 @@ _BIND_ATTEMPTS = 20
 class SimWebServer:
     """All of the world's web sites. ``port=0`` picks one free port shared by every address."""
 
-    def __init__(self, world: World, port: int = 0) -> None:
+    def __init__(self, world: World, port: int = 0, state: NetState | None = None) -> None:
         self.world = world
+        self.state = state if state is not None else NetState(world)
         self.requested_port = port
         self.port = port
         self._servers: list[_HostServer] = []
@@ -94,8 +98,10 @@ class SimWebServer:
         if host is None:
             return _not_found("No such site on this address.")
         path = urlsplit(path).path
+        if self.state.is_removed(host, path, server_address):
+            return _not_found("This content has been removed.")
         if path == "/":
-            return 200, "text/html; charset=utf-8", self._index(host)
+            return 200, "text/html; charset=utf-8", self._index(host, server_address)
         if path in host.pages:
             return 200, "text/html; charset=utf-8", self._page(host, host.pages[path])
         if path.startswith("/img/"):
@@ -109,16 +115,17 @@ class SimWebServer:
     def _pick_host(self, server_address: str, host_header: str) -> SimHost | None:
         name = normalize_name(host_header.rsplit(":", 1)[0] if ":" in host_header else host_header)
         if not name or _is_ip(name):
-            local = self.world.hosts_at(server_address)
+            local = self.state.hosts_at(server_address)
             # No name (HTTP/1.0) or a bare IP: the address's first site is the default one.
             return local[0] if local and name in ("", server_address) else None
         host = self.world.host_by_name(name)
-        return host if host is not None and host.address == server_address else None
+        return host if host is not None and self.state.serves(host, server_address) else None
 
-    def _index(self, host: SimHost) -> bytes:
+    def _index(self, host: SimHost, server_address: str) -> bytes:
         links = "".join(
             f'<li><a href="{_e(page.path)}">{_e(page.title)}</a></li>\n'
             for page in host.pages.values()
+            if not self.state.is_removed(host, page.path, server_address)
         )
         body = f"<p>{_e(host.description)}</p>\n<ul>\n{links}</ul>\n"
         return _html(host.name, body)
@@ -182,7 +189,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _respond(self, send_body: bool) -> None:
         site = self.server.site
         host = site._pick_host(self.server.address, self.headers.get("Host", ""))
-        if host is not None and host.behaviour:
+        removed = host is not None and site.state.is_removed(
+            host, urlsplit(self.path).path, self.server.address
+        )
+        if host is not None and host.behaviour and not removed:
             headers = {name.lower(): value for name, value in self.headers.items()}
             special = behaviours.respond(host, self.path, headers)
             if special is not None:
@@ -194,6 +204,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
+        if host is not None and host.cdn == self.server.address:
+            edge = site.world.provider_at(host.cdn)
+            self.send_header("Via", f"1.1 {edge.handle if edge else 'cdn'}")
         self.send_header("Connection", "close")
         self.end_headers()
         if send_body:

@@ -9,6 +9,7 @@ import os
 import queue
 import re
 import signal
+import smtplib
 import subprocess
 import sys
 import threading
@@ -135,7 +136,8 @@ def test_it_answers_a_records(net: Simnet, tcp: bool) -> None:
         if host.rebind_to:
             continue  # answers alternate; see test_behaviours
         answer = resolver(net).resolve(host.name, "A", tcp=tcp)
-        assert [rr.address for rr in answer] == [host.address]
+        # A host behind a CDN resolves to the CDN's edge (see test_notices).
+        assert [rr.address for rr in answer] == [host.cdn or host.address]
 
 
 @pytest.mark.parametrize("tcp", [False, True], ids=["udp", "tcp"])
@@ -344,7 +346,9 @@ from django.conf import settings
 settings.configure(INSTALLED_APPS=["openhotline.simnet"])
 django.setup()
 from django.core.management import call_command
-call_command("simnet", "--http-port", "0", "--dns-port", "0")
+import sys
+call_command("simnet", "--http-port", "0", "--dns-port", "0", "--notice-delay", "0.2",
+             "--data-dir", sys.argv[1])
 """
 
 
@@ -367,11 +371,13 @@ def _wait_for(lines: queue.Queue[str], prefix: str, seen: list[str]) -> str:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
-def test_it_runs_the_management_command_until_signalled(sig: signal.Signals) -> None:
+def test_it_runs_the_management_command_until_signalled(
+    sig: signal.Signals, tmp_path: Path
+) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     proc = subprocess.Popen(
-        [sys.executable, "-c", _COMMAND],
+        [sys.executable, "-c", _COMMAND, str(tmp_path)],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
@@ -386,6 +392,21 @@ def test_it_runs_the_management_command_until_signalled(sig: signal.Signals) -> 
         servers = _wait_for(lines, "OPENHOTLINE_DNS_SERVERS=", seen).split("=", 1)[1]
         allow = _wait_for(lines, "OPENHOTLINE_FETCH_ALLOW_NETS=", seen).split("=", 1)[1]
         assert allow == "127.77.0.0/16"
+        bootstrap = _wait_for(lines, "OPENHOTLINE_RDAP_BOOTSTRAP=", seen).split("=", 1)[1]
+        mmdb = _wait_for(lines, "OPENHOTLINE_GEOIP_DB=", seen).split("=", 1)[1]
+        smtp_host = _wait_for(lines, "OPENHOTLINE_EMAIL_HOST=", seen).split("=", 1)[1]
+        smtp_port = int(_wait_for(lines, "OPENHOTLINE_EMAIL_PORT=", seen).split("=", 1)[1])
+        assert bootstrap.startswith("http://127.77.0.43:") and bootstrap.endswith("/bootstrap/")
+        assert mmdb == str(tmp_path / "simnet.mmdb") and Path(mmdb).is_file()
+        with httpx.Client(trust_env=False, timeout=5) as client:
+            assert client.get(bootstrap + "dns.json").json()["services"][0][0] == ["test"]
+        # The notice-and-takedown loop shows on the console.
+        notice = b"Subject: notice\r\n\r\nhttp://gallery-one.test/albums/shapes\r\n"
+        with smtplib.SMTP(smtp_host, smtp_port, local_hostname="hq.test", timeout=5) as smtp:
+            smtp.sendmail("hotline@hq.test", ["abuse@uk-hosting.test"], notice)
+        removed = _wait_for(lines, "notice [abuse@uk-hosting.test] gallery-one.test: removed", seen)
+        assert "/albums/shapes" in removed
+        assert list((tmp_path / "mail").glob("*.eml"))
         output = "".join(seen)
         for host in default_world().hosts:
             assert re.search(rf"{re.escape(host.name)}\s+{host.address}\s+{host.country}", output)
