@@ -12,4 +12,4 @@ class CoreConfig(AppConfig):
         from openhotline.core import checks  # noqa: F401  (registers the checks)
 
         # Django would ask socket.getfqdn() (the system resolver) for the HELO name.
-        DNS_NAME._fqdn = settings.MAIL_HOSTNAME  # type: ignore[attr-defined]
+        DNS_NAME._fqdn = settings.MAIL_HOSTNAME
