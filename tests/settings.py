@@ -20,6 +20,7 @@ os.environ.setdefault("OPENHOTLINE_SITE_URL", "http://testserver")
 os.environ.setdefault("OPENHOTLINE_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("OPENHOTLINE_REPORT_RATE", "1000/min")
 os.environ.setdefault("OPENHOTLINE_FETCH_ALLOW_NETS", "127.77.0.0/16")
+os.environ.setdefault("OPENHOTLINE_FROM_EMAIL", "hotline@openhotline.test")
 # Playwright's sync API runs an event loop in the test thread; the ORM is still used
 # synchronously there, which is safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

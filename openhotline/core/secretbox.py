@@ -58,3 +58,8 @@ def sealed_with_current(sealed: bytes, *, purpose: str) -> bool:
     except InvalidTag:
         return False
     return True
+
+
+def derived_key(purpose: str) -> bytes:
+    """32 bytes derived from the current master key for one purpose (e.g. a signing key)."""
+    return _key(purpose)

@@ -92,6 +92,7 @@ def compose(action: Action, secret: str = "") -> EmailMessage:
         "items": evidence["items"],
         "removed_url": removed_url(action, secret) if secret else "",
         "first_seen": case.created_at,
+        "fingerprint": _fingerprint() if action.kind == ActionKind.INTELLIGENCE else "",
     }
     names = [f"takedown/mail/{action.kind}.{language}.txt", f"takedown/mail/{action.kind}.en.txt"]
     body = select_template(names).render(context)
@@ -110,7 +111,19 @@ def compose(action: Action, secret: str = "") -> EmailMessage:
     message = kind(subject, body, settings.DEFAULT_FROM_EMAIL, [action.recipient], headers=headers)
     if kind is xarf.XarfEmailMessage:
         xarf.attach_to(message, xarf.build_report(_xarf_input(action, evidence)))
+    if action.kind == ActionKind.INTELLIGENCE:
+        from openhotline.takedown import package
+
+        message.attach(
+            f"intelligence-{action.reference}.zip", package.build(case), "application/zip"
+        )
     return message
+
+
+def _fingerprint() -> str:
+    from openhotline.takedown import package
+
+    return package.fingerprint()
 
 
 def _language(action: Action) -> str:

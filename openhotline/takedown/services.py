@@ -173,15 +173,28 @@ def recheck(case_id: int, reason: str = "schedule", round_: int = 0) -> str:
 
 
 def _renotice_after_move(case: Case, trace: Trace) -> None:
-    """The content moved to another host: notice the new host where the rules notice."""
+    """The content moved to another host: notice the new host, and if it moved to
+    another country, do what that country's rules add (a referral, police)."""
     from openhotline.takedown import tasks
 
     plan = plan_for(case.host, trace)
-    for step in plan.steps:
-        if step.kind == ActionKind.NOTICE:
-            action = _create(case, trace, step, plan.route)
-            tasks.enqueue_send(action)
-    record("takedown.moved", actor=None, obj=case, data={"trace": trace.pk, "to": trace.network})
+    steps = [_step_notice(trace)]
+    previous = trace.previous
+    if previous is None or previous.country != trace.country:
+        steps += [s for s in plan.steps if s.kind != ActionKind.NOTICE]
+    for step in steps:
+        tasks.enqueue_send(_create(case, trace, step, plan.route))
+    record(
+        "takedown.moved",
+        actor=None,
+        obj=case,
+        data={"trace": trace.pk, "to": trace.network, "country": trace.country},
+    )
+
+
+def _step_notice(trace: Trace) -> Step:
+    contact = trace.abuse_contact
+    return Step(ActionKind.NOTICE, contact, problem="" if contact else "no abuse contact")
 
 
 def _confirm_removal(case: Case, check: Recheck) -> str:
