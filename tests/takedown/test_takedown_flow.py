@@ -231,7 +231,7 @@ def test_an_onion_case_becomes_a_signed_intelligence_package_without_media(analy
     run_due_tasks("send_task", rounds=1)
     (message,) = mail.outbox
     assert message.to == ["cyber@police.test"] and "intelligence" in message.subject.lower()
-    (name, data, mime) = message.attachments[0]
+    (_name, data, mime) = message.attachments[0]
     assert mime == "application/zip"
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert sorted(archive.namelist()) == [
@@ -273,9 +273,9 @@ def test_a_worker_that_dies_mid_send_sends_exactly_one_notice_after_restart(
     run_due_tasks("act_on_task")
     notice = Action.objects.get(case=case, kind="notice")
     abuse = on_simnet.facts("photos-gb.test").abuse_email
-    with mock.patch.object(notices.xarf.XarfEmailMessage, "send", side_effect=WorkerKilled):
-        with pytest.raises(WorkerKilled):
-            notices.send(notice.pk)
+    dies = mock.patch.object(notices.xarf.XarfEmailMessage, "send", side_effect=WorkerKilled)
+    with dies, pytest.raises(WorkerKilled):
+        notices.send(notice.pk)
     notice.refresh_from_db()
     assert notice.state == "sending" and on_simnet.mail.to(abuse) == []
     # The restarted worker runs the watchdog, which queues the send again.
