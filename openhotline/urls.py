@@ -26,6 +26,7 @@ urlpatterns = [
     path("staff/", include("openhotline.evidence.urls")),
     path("staff/", include("openhotline.signals.urls")),
     path("staff/", include("openhotline.assessment.urls")),
+    path("staff/", include("openhotline.tracing.urls")),
     path("", include("openhotline.takedown.urls")),
     path("staff/admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),

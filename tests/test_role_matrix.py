@@ -19,6 +19,7 @@ from openhotline.evidence.models import Media
 from openhotline.signals.models import HashList, ListEntry, Match
 from openhotline.simnet.images import make_png
 from openhotline.takedown.models import Action
+from openhotline.tracing.models import PartnerHotline, RoutingRule
 from tests.conftest import verified_client
 
 PUBLIC = {
@@ -117,6 +118,8 @@ def world(db: None, analyst: User) -> Params:
         name=hash_list.name, entry_id=str(entry.pk), match_id=str(match.pk),
         review_id=str(review.pk), user_id=str(analyst.pk), action_id=str(action.pk),
         reference=action.reference,
+        rule_id=str(RoutingRule.objects.create(country="GB", route="home").pk),
+        partner_id=str(PartnerHotline.objects.create(country="ZZ", name="Matrix").pk),
     )  # fmt: skip
 
 

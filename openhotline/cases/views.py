@@ -75,6 +75,12 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     from openhotline.assessment.models import Decision
 
     decisions = Decision.objects.filter(case=case).select_related("analyst", "review")
+    takedown = {
+        "traces": case.traces.all()[:10],
+        "actions": case.actions.select_related("follows").order_by("created_at", "id"),
+        "rechecks": case.rechecks.all()[:20],
+        "removal": getattr(case, "removal", None) if hasattr(case, "removal") else None,
+    }
     return render(
         request,
         "cases/case.html",
@@ -84,5 +90,6 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             "transitions": transitions,
             "captures": captures,
             "decisions": decisions,
+            **takedown,
         },
     )
