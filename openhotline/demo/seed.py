@@ -153,3 +153,26 @@ def seed_hash_lists() -> int:
         rows.append((f"demo {number}", build_record(fields), []))
     summary = import_records(hash_list, iter(rows), source="demo-seed")
     return summary.created
+
+
+def seed_routing() -> int:
+    """Demo routing: GB is home (notice + police); NL's hotline takes referrals at a
+    simnet address; other countries go to a police contact; US hosts also get our notice.
+    Chase-ups come quickly so the demo shows them."""
+    from openhotline.tracing.models import PartnerHotline, RoutingRule
+
+    rules: list[dict[str, Any]] = [
+        {"country": "GB", "route": "home", "police_contact": "cyber-unit@police.test",
+         "chase_after_hours": 1, "escalate_to": "upstream-noc@transit.test"},
+        {"country": "US", "route": "police", "police_contact": "us-liaison@police.test",
+         "also_notice_host": True, "chase_after_hours": 1,
+         "escalate_to": "upstream-noc@transit.test"},
+        {"country": "", "route": "police", "police_contact": "interpol-route@police.test"},
+    ]  # fmt: skip
+    for rule in rules:
+        RoutingRule.objects.get_or_create(country=rule["country"], defaults=rule)
+    PartnerHotline.objects.update_or_create(
+        country="NL",
+        defaults={"name": "Offlimits", "email": "referrals@offlimits.test", "language": "nl"},
+    )
+    return len(rules)

@@ -2,7 +2,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from openhotline.demo.seed import seed_hash_lists, seed_portals, seed_reports, seed_staff
+from openhotline.demo.seed import (
+    seed_hash_lists,
+    seed_portals,
+    seed_reports,
+    seed_routing,
+    seed_staff,
+)
 
 
 class Command(BaseCommand):
@@ -15,9 +21,11 @@ class Command(BaseCommand):
         portals = seed_portals()
         accounts = seed_staff()
         entries = seed_hash_lists()
+        rules = seed_routing()
         reports = seed_reports(urls)
         self.stdout.write(f"portals: {', '.join(p.slug for p in portals)}")
         self.stdout.write(f"demo hash list entries added: {entries}")
+        self.stdout.write(f"demo routing rules: {rules}")
         self.stdout.write(f"demo reports added: {reports}")
         self.stdout.write("demo staff (sign in with the password and a code from the secret):")
         for account in accounts:

@@ -42,7 +42,7 @@ class Command(BaseCommand):
         var = Path(settings.VAR_DIR)
         # In this process: the children's settings read these files at start-up.
         call_command("generate_secrets", str(var / "secrets"))
-        env = self._environment(var, port, simnet_dns_port)
+        env = self._environment(var, port, simnet_dns_port, simnet_http_port)
         self._step(["migrate", "--no-input", "-v", "0"], env)
         self._step(["collectstatic", "--no-input", "-v", "0"], env)
         children: list[subprocess.Popen[bytes]] = []
@@ -57,7 +57,7 @@ class Command(BaseCommand):
         try:
             children.append(self._spawn(
                 ["simnet", "--http-port", str(simnet_http_port), "--dns-port",
-                 str(simnet_dns_port)], env))  # fmt: skip
+                 str(simnet_dns_port), "--data-dir", str(var / "simnet")], env))  # fmt: skip
             time.sleep(1.0)
             from openhotline.simnet.world import default_world
 
@@ -87,7 +87,7 @@ class Command(BaseCommand):
         finally:
             self._stop_all(children)
 
-    def _environment(self, var: Path, port: int, dns_port: int) -> dict[str, str]:
+    def _environment(self, var: Path, port: int, dns_port: int, http_port: int) -> dict[str, str]:
         env = dict(os.environ)
         env.setdefault("OPENHOTLINE_SECRET_KEY_FILE", str(var / "secrets" / "secret_key"))
         env.setdefault("OPENHOTLINE_MASTER_KEY_FILE", str(var / "secrets" / "master_key"))
@@ -98,10 +98,17 @@ class Command(BaseCommand):
         env.setdefault("OPENHOTLINE_HSTS_SECONDS", "0")
         env.setdefault("OPENHOTLINE_DNS_SERVERS", f"127.77.0.53:{dns_port}")
         env.setdefault("OPENHOTLINE_FETCH_ALLOW_NETS", "127.77.0.0/16")
-        # Outcomes to reporters are written as files under var/mail in the demo.
-        env.setdefault(
-            "OPENHOTLINE_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend"
-        )
+        # Tracing and mail go to the simulated internet's RDAP, IP database and SMTP server
+        # (which keeps every message under var/simnet/mail/).
+        env.setdefault("OPENHOTLINE_RDAP_BOOTSTRAP", f"http://127.77.0.43:{http_port}/bootstrap/")
+        env.setdefault("OPENHOTLINE_GEOIP_DB", str(var / "simnet" / "simnet.mmdb"))
+        env.setdefault("OPENHOTLINE_EMAIL_HOST", "127.77.0.25")
+        env.setdefault("OPENHOTLINE_EMAIL_PORT", str(http_port))
+        env.setdefault("OPENHOTLINE_FROM_EMAIL", "hotline@openhotline.test")
+        env.setdefault("OPENHOTLINE_POLICE_CONTACT", "cyber-unit@police.test")
+        # The demo's hosts act two minutes after a notice: recheck within minutes.
+        env.setdefault("OPENHOTLINE_RECHECK_DELAYS", "60,180,600,3600")
+        env.setdefault("OPENHOTLINE_RECHECK_CONFIRM_SECONDS", "30")
         return env
 
     def _step(self, args: list[str], env: dict[str, str]) -> None:
