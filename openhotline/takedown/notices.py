@@ -127,13 +127,19 @@ def _fingerprint() -> str:
 
 
 def _language(action: Action) -> str:
+    """A partner hotline's language; for hosts, French for French-speaking countries
+    (templates exist for en and fr; any other language falls back to English)."""
     if action.kind == ActionKind.PARTNER_REFERRAL:
         from openhotline.tracing.models import PartnerHotline
 
         partner = PartnerHotline.objects.filter(email=action.recipient).first()
         if partner is not None:
             return partner.language
-    return "en"
+    country = action.trace.country if action.trace is not None else ""
+    return "fr" if action.kind == ActionKind.NOTICE and country in _FRENCH else "en"
+
+
+_FRENCH = frozenset({"FR", "BE", "LU", "MC", "SN", "CI", "ML", "BF", "NE", "CM", "CD", "MG"})
 
 
 def _domain() -> str:
@@ -170,8 +176,10 @@ def send(action_id: int) -> str:
         action = (
             Action.objects.select_for_update().select_related("case", "trace").get(pk=action_id)
         )
-        if action.state not in (ActionState.PENDING, ActionState.SENDING):
+        sendable = (ActionState.PENDING, ActionState.SENDING, ActionState.WAITING)
+        if action.state not in sendable:
             return f"{action.reference}: {action.state}, nothing to send"
+        # Waiting for police clearance: it goes when they clear it or the timeout passes.
         if action.not_before is not None and action.not_before > timezone.now():
             return f"{action.reference}: not before {action.not_before.isoformat()}"
         if not action.recipient:

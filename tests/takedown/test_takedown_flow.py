@@ -288,3 +288,35 @@ def test_a_worker_that_dies_mid_send_sends_exactly_one_notice_after_restart(
     assert len(on_simnet.mail.to(abuse)) == 1
     notice.refresh_from_db()
     assert notice.state == "sent" and notice.attempts == 2
+
+
+@override_settings(**FAST)
+def test_a_notice_waiting_for_police_clearance_goes_at_the_timeout(
+    on_simnet: Simnet, analyst
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    RoutingRule.objects.create(
+        country="GB", route="home", await_police_clearance=True, clearance_timeout_hours=2,
+        police_contact="ceop@police.test",
+    )  # fmt: skip
+    case = decided_criminal(on_simnet, analyst, "gallery-one.test", "/albums/sunrise")
+    run_due_tasks("act_on_task")
+    notice = Action.objects.get(case=case, kind="notice")
+    assert notice.state == "waiting" and notice.not_before is not None
+    run_due_tasks("send_task", rounds=1)  # only the police notification is due
+    assert on_simnet.mail.wait_for(lambda m: "ceop@police.test" in m.rcpt_tos)
+    notice.refresh_from_db()
+    assert notice.state == "waiting"
+    # Two hours on, nobody cleared it: the timeout sends it.
+    Action.objects.filter(pk=notice.pk).update(not_before=timezone.now() - timedelta(seconds=1))
+    from django_tasks_db.models import DBTaskResult
+
+    DBTaskResult.objects.filter(task_path__endswith="send_task").update(
+        run_after=timezone.now() - timedelta(seconds=1)
+    )
+    run_due_tasks("send_task", rounds=1)
+    notice.refresh_from_db()
+    assert notice.state == "sent"

@@ -1,0 +1,72 @@
+"""Composing notices: per-language text, an X-ARF part that validates, never media."""
+
+from pathlib import Path
+
+import pytest
+
+from openhotline.assessment.models import Decision, MediaGrade
+from openhotline.takedown import xarf
+from openhotline.takedown.models import Action
+from openhotline.takedown.notices import compose
+from openhotline.tracing.models import PartnerHotline, Trace
+from tests.assessment.factory import make_case, picture
+
+pytestmark = pytest.mark.django_db
+SCHEMAS = Path(__file__).resolve().parent.parent / "data" / "xarf" / "schemas" / "v4"
+
+
+def criminal_case(analyst, country: str):
+    case = make_case([picture(70)], url="http://belgian-host.test/page")
+    decision = Decision.objects.create(
+        case=case, analyst=analyst, criminal=True, mapping="uk", site_type="website"
+    )
+    media = case.captures.get().items.get().media
+    MediaGrade.objects.create(
+        case=case, media=media, stage="first", grader=analyst, decision=decision,
+        grade="non_penetrative", age_band="7-10", uk_category="B", interpol_baseline=True,
+        vics_category=1, via="revealed",
+    )  # fmt: skip
+    trace = Trace.objects.create(
+        case=case, host=case.host, country=country, network_abuse=["abuse@be-host.test"],
+        addresses=[{"address": "127.77.9.9", "country": country, "network": "127.77.9.0/24"}],
+    )  # fmt: skip
+    return case, trace
+
+
+def test_a_partner_gets_the_referral_in_its_language_with_a_valid_xarf_part(analyst) -> None:
+    case, trace = criminal_case(analyst, "BE")
+    PartnerHotline.objects.update_or_create(
+        country="BE", defaults={"name": "Child Focus", "email": "ref@cf.test", "language": "fr"}
+    )
+    action = Action.objects.create(
+        case=case, trace=trace, kind="partner_referral", reference="NFR1", recipient="ref@cf.test"
+    )
+    message = compose(action).message()
+    assert message.get_content_type() == "multipart/report"
+    parts = [p.get_content_type() for p in message.iter_parts()]
+    assert parts == ["text/plain", "message/feedback-report", "application/json"]
+    body = next(message.iter_parts()).get_content()
+    assert "Chères et chers collègues" in body and "catégorie britannique B" in body
+    report = xarf.build_report  # the part below is what was built
+    json_part = list(message.iter_parts())[2]
+    import json
+
+    data = json.loads(json_part.get_content())
+    assert xarf.validate(data, schema_dir=SCHEMAS) == []
+    assert data["custom"]["uk_category"] == "B" and data["classification"] == "A1"
+    assert "evidence" not in data and report is not None
+    assert message["Message-ID"] == "<NFR1@openhotline.test>"
+
+
+def test_a_host_notice_is_in_french_for_a_belgian_host_and_english_elsewhere(analyst) -> None:
+    case, trace = criminal_case(analyst, "BE")
+    action = Action.objects.create(
+        case=case, trace=trace, kind="notice", reference="NFR2", recipient="abuse@be-host.test"
+    )
+    assert "Merci de le retirer" in compose(action, "secret").body
+    trace.country = "US"
+    trace.save()
+    action.refresh_from_db()
+    body = compose(action, "secret").body
+    assert "Please remove it" in body and "/notice/NFR2/removed/secret/" in body
+    assert not any(a for a in compose(action).attachments if not hasattr(a, "get_content_type"))
