@@ -53,6 +53,7 @@ def act_on(case_id: int) -> str:
         if locked.state != CaseState.AWAITING_ACTION:
             return f"case {case_id} is {locked.state}: nothing to do"
         actions = [_create(locked, trace, step, plan.route) for step in plan.steps]
+        actions += _media_host_notices(locked, plan.route)
         for action in actions:
             tasks.enqueue_send(action)
         transition(
@@ -74,6 +75,38 @@ def act_on(case_id: int) -> str:
             if any(a.kind == ActionKind.NOTICE for a in actions):
                 tasks.schedule_chase(locked.pk, plan.rule.chase_after_hours)
     return f"case {case_id}: {plan.route}, {len(actions)} action(s)"
+
+
+def _media_host_notices(case: Case, route: str) -> list[Action]:
+    """Criminal media served from other hosts (hotlinked image hosts): each such host is
+    traced and noticed too (not for onion cases, which have no one to notify)."""
+    if route == ONION:
+        return []
+    actions = []
+    for host in sorted(criminal_media_hosts(case) - {case.host}):
+        trace = trace_case(case, host)
+        plan = plan_for(host, trace)
+        if plan.route == ONION:
+            continue
+        actions.append(_create(case, trace, _step_notice(trace), plan.route))
+    return actions
+
+
+def criminal_media_hosts(case: Case) -> set[str]:
+    from urllib.parse import urlsplit
+
+    from openhotline.assessment.decisions import final_grades
+    from openhotline.assessment.models import Decision
+    from openhotline.evidence.models import CaptureItem
+
+    decision = Decision.objects.filter(case=case, criminal=True).first()
+    if decision is None:
+        return set()
+    criminal = [g.media_id for g in final_grades(decision).values() if g.is_csam]
+    urls = CaptureItem.objects.filter(capture__case=case, media_id__in=criminal).values_list(
+        "url", flat=True
+    )
+    return {(urlsplit(u).hostname or "").lower() for u in urls} - {""}
 
 
 def _create(case: Case, trace: Trace, step: Step, route: str, follows: Any = None) -> Action:

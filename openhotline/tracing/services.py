@@ -67,11 +67,13 @@ def _is_literal(host: str) -> bool:
     return host.replace(".", "").isdigit() or ":" in host
 
 
-def trace_case(case: Case) -> Trace:
-    """Trace the case's host now and store it, noting a move from the last trace."""
-    trace = trace_host(case.host)
+def trace_case(case: Case, host: str | None = None) -> Trace:
+    """Trace the case's host (or another host serving its media) now and store it,
+    noting a move from that host's last trace."""
+    host = host or case.host
+    trace = trace_host(host)
     trace.case = case
-    previous = Trace.objects.filter(case=case).order_by("-at", "-id").first()
+    previous = Trace.objects.filter(case=case, host=host).order_by("-at", "-id").first()
     if previous is not None:
         trace.previous = previous
         trace.moved = bool(trace.addresses) and trace.networks != previous.networks

@@ -148,7 +148,13 @@ def test_a_partner_country_case_becomes_a_referral(on_simnet: Simnet, analyst) -
     referral = on_simnet.mail.wait_for(lambda m: "referrals@offlimits.test" in m.rcpt_tos)
     assert "Referral to a partner hotline" in referral.subject
     assert xarf.validate(xarf_of(referral), schema_dir=SCHEMAS) == []
-    assert Action.objects.get(case=case).kind == "partner_referral"
+    # The thread hotlinks its pictures from an image host in GB: that host is traced and
+    # noticed too.
+    kinds = dict(Action.objects.filter(case=case).values_list("kind", "recipient"))
+    image_host = on_simnet.facts("imagehost.test").abuse_email
+    assert kinds == {"partner_referral": "referrals@offlimits.test", "notice": image_host}
+    assert Trace.objects.filter(case=case, host="imagehost.test", country="GB").exists()
+    on_simnet.mail.wait_for(lambda m: image_host in m.rcpt_tos)
 
 
 @override_settings(**FAST)
