@@ -72,9 +72,21 @@ def act_on(case_id: int) -> str:
         )
         if plan.route != ONION:
             tasks.schedule_recheck(locked.pk, 0)
-            if any(a.kind == ActionKind.NOTICE for a in actions):
-                tasks.schedule_chase(locked.pk, plan.rule.chase_after_hours)
+            if any(a.kind in _CHASED for a in actions):
+                tasks.schedule_chase(locked.pk, chase_hours(plan.rule, plan.route))
     return f"case {case_id}: {plan.route}, {len(actions)} action(s)"
+
+
+# What gets chased when the content stays up: our notices, and referrals to partners.
+_CHASED = frozenset({ActionKind.NOTICE, ActionKind.PARTNER_REFERRAL})
+
+
+def chase_hours(rule: Any, route: str) -> float:
+    """The rule's deadline; without a rule of the country's own, 24 h for a host and 72 h
+    for a partner hotline (which works to its own procedures)."""
+    if rule.pk:
+        return float(rule.chase_after_hours)
+    return 72.0 if route == Route.PARTNER else 24.0
 
 
 def _media_host_notices(case: Case, route: str) -> list[Action]:
@@ -265,21 +277,22 @@ def chase(case_id: int) -> str:
     if case.state != CaseState.ACTIONED:
         return f"case {case_id} is {case.state}: no chase"
     notice = (
-        Action.objects.filter(case=case, kind=ActionKind.NOTICE, state=ActionState.SENT)
+        Action.objects.filter(case=case, kind__in=_CHASED, state=ActionState.SENT)
         .order_by("-sent_at")
         .first()
     )
     if notice is None:
-        return f"case {case_id}: no notice sent yet"
+        return f"case {case_id}: no notice or referral sent yet"
     trace = notice.trace
     rule = rule_for(trace.country if trace is not None else "")
+    hours = chase_hours(rule, notice.route)
     chases = Action.objects.filter(case=case, kind=ActionKind.CHASE).count()
     with transaction.atomic():
         if chases < rule.chases_before_escalation:
             step = Step(ActionKind.CHASE, notice.recipient)
             action = _create(case, trace, step, notice.route, follows=notice)  # type: ignore[arg-type]
             tasks.enqueue_send(action)
-            tasks.schedule_chase(case.pk, rule.chase_after_hours)
+            tasks.schedule_chase(case.pk, hours)
             return f"case {case_id}: chase {chases + 1} to {notice.recipient}"
         if Action.objects.filter(case=case, kind=ActionKind.ESCALATION).exists():
             return f"case {case_id}: already escalated"
