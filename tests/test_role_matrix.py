@@ -106,8 +106,8 @@ def world(db: None, analyst: User) -> Params:
         media_value="0" * 32, entry_value="0" * 32,
     )  # fmt: skip
     decision = Decision.objects.create(
-        case=case, analyst=analyst, criminal=False, mapping="uk", closure_reason="not_csam",
-        site_type="website", qa="sampled",
+        case=case, analyst=analyst, criminal=True, mapping="uk", site_type="website",
+        qa="sampled",
     )  # fmt: skip
     review = Review.objects.create(decision=decision)
     action = Action.objects.create(
@@ -161,6 +161,8 @@ def roles_for(route: str) -> list[str]:
         return ["qa_reviewer", "manager"]
     if route.startswith("staff/actions/"):
         return ["manager"]
+    if route.endswith("intelligence-package/"):
+        return ["police_liaison"]
     if route.startswith("staff/assess/"):
         return ["analyst", "qa_reviewer", "manager"]
     return STAFF_ROLES

@@ -109,8 +109,10 @@ def contents(case: Case) -> dict[str, Any]:
     }
 
 
-def build(case: Case) -> bytes:
-    """The zip: package.json, package.json.sig (base64 Ed25519), public_key.pem."""
+def build(case: Case, *, with_media: bool = False) -> bytes:
+    """The zip: package.json, package.json.sig (base64 Ed25519), public_key.pem — and,
+    only when a police liaison downloads it (audited by the caller), the criminal media
+    under media/<sha256>, made in memory and never written to disk."""
     document = json.dumps(contents(case), indent=2, sort_keys=True).encode()
     signature = base64.b64encode(signing_key().sign(document))
     out = io.BytesIO()
@@ -118,7 +120,27 @@ def build(case: Case) -> bytes:
         archive.writestr("package.json", document)
         archive.writestr("package.json.sig", signature)
         archive.writestr("public_key.pem", public_key_pem())
+        if with_media:
+            for name, data in _criminal_media(case):
+                archive.writestr(f"media/{name}", data)
     return out.getvalue()
+
+
+def _criminal_media(case: Case) -> list[tuple[str, bytes]]:
+    from openhotline.assessment.decisions import final_grades
+    from openhotline.assessment.models import Decision
+    from openhotline.evidence import store
+    from openhotline.evidence.models import Media
+
+    decision = Decision.objects.filter(case=case, criminal=True).first()
+    if decision is None:
+        return []
+    ids = [g.media_id for g in final_grades(decision).values() if g.is_csam]
+    found = []
+    for media in Media.objects.filter(pk__in=ids).select_related("blob"):
+        data = store.get(media.blob)
+        found.append((f"{hashlib.sha256(data).hexdigest()}.{media.format.lower() or 'bin'}", data))
+    return found
 
 
 def verify(data: bytes, public_key_pem_bytes: bytes) -> dict[str, Any]:

@@ -18,6 +18,9 @@ from openhotline.takedown.models import Action, ActionState
 managers_only = role_required(
     frozenset({Role.MANAGER}), refusal="takedown.refused", who="Hotline managers"
 )
+police_only = role_required(
+    frozenset({Role.POLICE_LIAISON}), refusal="takedown.refused", who="Police liaisons"
+)
 
 
 def _action_for(reference: str, secret: str) -> Action:
@@ -57,3 +60,32 @@ def police_cleared(request: HttpRequest, action_id: int) -> HttpResponse:
         services.police_cleared(action, request.user)
         messages.success(request, f"{action.reference}: cleared, sending now.")
     return redirect("cases:detail", case_id=action.case_id)
+
+
+@police_only
+@never_cache
+@require_http_methods(["GET"])
+def intelligence_package(request: HttpRequest, case_id: int) -> HttpResponse:
+    """The signed package of a criminal case for police; `?media=1` adds the criminal
+    media itself, which is audited as a download of evidence."""
+    from openhotline.assessment.models import Decision
+    from openhotline.audit.services import record
+    from openhotline.cases.models import Case
+    from openhotline.takedown import package
+
+    case = get_object_or_404(Case, pk=case_id)
+    if not Decision.objects.filter(case=case, criminal=True).exists():
+        raise Http404("No criminal decision on this case")
+    with_media = request.GET.get("media") == "1"
+    data = package.build(case, with_media=with_media)
+    record(
+        "takedown.media_downloaded" if with_media else "takedown.package_downloaded",
+        actor=request.user,
+        obj=case,
+        data={"bytes": len(data), "with_media": with_media},
+    )
+    response = HttpResponse(data, content_type="application/zip")
+    suffix = "-with-media" if with_media else ""
+    response["Content-Disposition"] = f'attachment; filename="case-{case.pk}{suffix}.zip"'
+    response["Cache-Control"] = "no-store, private"
+    return response

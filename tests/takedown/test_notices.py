@@ -70,3 +70,27 @@ def test_a_host_notice_is_in_french_for_a_belgian_host_and_english_elsewhere(ana
     body = compose(action, "secret").body
     assert "Please remove it" in body and "/notice/NFR2/removed/secret/" in body
     assert not any(a for a in compose(action).attachments if not hasattr(a, "get_content_type"))
+
+
+def test_only_police_liaisons_download_packages_and_media_downloads_are_audited(
+    analyst, police_liaison
+) -> None:
+    import io
+    import zipfile
+
+    from openhotline.audit.models import AuditEvent
+    from tests.conftest import verified_client
+
+    case, _trace = criminal_case(analyst, "GB")
+    url = f"/staff/cases/{case.pk}/intelligence-package/"
+    assert verified_client(analyst).get(url).status_code == 403
+    police = verified_client(police_liaison)
+    plain = police.get(url)
+    with zipfile.ZipFile(io.BytesIO(plain.content)) as archive:
+        assert not [n for n in archive.namelist() if n.startswith("media/")]
+    with_media = police.get(url + "?media=1")
+    with zipfile.ZipFile(io.BytesIO(with_media.content)) as archive:
+        assert len([n for n in archive.namelist() if n.startswith("media/")]) == 1
+    assert AuditEvent.objects.filter(action="takedown.package_downloaded").count() == 1
+    event = AuditEvent.objects.get(action="takedown.media_downloaded")
+    assert event.actor == police_liaison.username
