@@ -174,7 +174,9 @@ def send(action_id: int) -> str:
     """Send the action's mail once. Returns what happened; raises NotSent to be retried."""
     with transaction.atomic():
         action = (
-            Action.objects.select_for_update().select_related("case", "trace").get(pk=action_id)
+            Action.objects.select_for_update(of=("self",))
+            .select_related("case", "trace")
+            .get(pk=action_id)
         )
         sendable = (ActionState.PENDING, ActionState.SENDING, ActionState.WAITING)
         if action.state not in sendable:
