@@ -61,6 +61,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/intake_bench.py
 	$(BIN)/python bench/inbox_bench.py
 	$(BIN)/python bench/capture_bench.py
+	$(BIN)/python bench/assessment_bench.py
+	$(BIN)/python bench/takedown_bench.py
 	-$(BIN)/python bench/hash_bench.py
 	-$(BIN)/python bench/import_bench.py
 	$(BIN)/pip install --quiet -e '.[dev,bench]'

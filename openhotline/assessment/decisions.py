@@ -179,9 +179,9 @@ def decide(case: Case, user: Any, given: DecisionInput, groups: list[Group]) -> 
         )
         tasks.tell_reporters_task.enqueue(decision.pk)
         if given.criminal:
-            from openhotline.takedown.tasks import act_on_task
+            from openhotline.takedown.tasks import enqueue_act_on
 
-            act_on_task.enqueue(locked.pk)
+            enqueue_act_on(locked.pk)
         if not decision.qa and settings.CONFIRM_UNREVIEWED_GRADES:
             tasks.confirm_grades_task.enqueue(decision.pk)
     case.state = to_state

@@ -187,10 +187,10 @@ def resolve(
                 reason=f"QA resolution of review {locked.pk}",
             )
             from openhotline.takedown import services as takedown
-            from openhotline.takedown.tasks import act_on_task
+            from openhotline.takedown.tasks import enqueue_act_on
 
             if final_criminal:
-                act_on_task.enqueue(decision.case_id)
+                enqueue_act_on(decision.case_id)
             else:
                 takedown.cancel_pending(decision.case_id, "QA resolution: not criminal")
         record(

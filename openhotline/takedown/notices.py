@@ -193,7 +193,13 @@ def send(action_id: int) -> str:
         action.attempts += 1
         action.removed_link_digest = digest or action.removed_link_digest
         action.save(update_fields=["state", "attempts", "removed_link_digest"])
-    message = compose(action, secret)
+    try:
+        message = compose(action, secret)
+    except Exception as exc:  # a template or data fault: no retry would mend it
+        Action.objects.filter(pk=action.pk).update(
+            state=ActionState.FAILED, problem=f"could not compose: {exc}"[:500]
+        )
+        raise
     try:
         message.send()
     except Exception as exc:  # the server refused or was not there: try again later

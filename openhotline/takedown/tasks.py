@@ -10,6 +10,10 @@ from django.utils import timezone
 from openhotline.takedown import notices, services
 from openhotline.takedown.models import Action, ActionState
 
+# New work first: a batch of due rechecks must not hold back a fresh decision's notice
+# (the database backend otherwise runs any due scheduled task before an unscheduled one).
+URGENT = 50
+
 
 @task(queue_name="default")
 def act_on_task(case_id: int) -> str:
@@ -26,7 +30,7 @@ def send_task(action_id: int, attempt: int = 1) -> str:
             Action.objects.filter(pk=action_id).update(state=ActionState.FAILED)
             return f"gave up after {attempt} attempts: {exc}"
         later = timezone.now() + timedelta(seconds=delays[attempt - 1])
-        send_task.using(run_after=later).enqueue(action_id, attempt + 1)
+        send_task.using(run_after=later, priority=URGENT).enqueue(action_id, attempt + 1)
         return f"{exc}; trying again at {later.isoformat()}"
 
 
@@ -37,7 +41,7 @@ def send_watchdog_task(action_id: int) -> str:
     action = Action.objects.filter(pk=action_id).first()
     if action is None or action.state not in (ActionState.SENDING, ActionState.PENDING):
         return "nothing to do"
-    send_task.enqueue(action_id)
+    send_task.using(priority=URGENT).enqueue(action_id)
     return f"{action.reference} was {action.state}: sending again"
 
 
@@ -56,7 +60,7 @@ def enqueue_send(action: Action) -> None:
     if action.state == ActionState.FAILED:
         return
     at = action.not_before or timezone.now()
-    send_task.using(run_after=at).enqueue(action.pk)
+    send_task.using(run_after=at, priority=URGENT).enqueue(action.pk)
     watch = at + timedelta(seconds=settings.SEND_STALL_SECONDS)
     send_watchdog_task.using(run_after=watch).enqueue(action.pk)
 
@@ -72,3 +76,7 @@ def schedule_recheck(case_id: int, round_: int, *, delay: int | None = None) -> 
 def schedule_chase(case_id: int, hours: float) -> None:
     later = timezone.now() + timedelta(hours=hours)
     chase_task.using(run_after=later).enqueue(case_id)
+
+
+def enqueue_act_on(case_id: int) -> None:
+    act_on_task.using(priority=URGENT).enqueue(case_id)

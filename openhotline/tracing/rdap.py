@@ -20,9 +20,11 @@ authoritative registry) but only to http/https, only a few times, and only from 
 servers. The simulated internet also serves RDAP on loopback, which the guard refuses.
 """
 
+import functools
 import ipaddress
 import itertools
 import json
+import ssl
 import threading
 import time
 import zlib
@@ -305,6 +307,12 @@ class _Answer:
     body: bytes
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One per process: building one reloads the CA bundle (tens of milliseconds)."""
+    return httpx.create_ssl_context()
+
+
 class RdapClient:
     """``with RdapClient() as rdap: rdap.abuse_contacts_for_ip("192.0.2.1")``.
 
@@ -332,7 +340,11 @@ class RdapClient:
         self.raw_limit = raw_limit
         # trust_env=False: no proxy or .netrc from the environment, as with the fetcher.
         self._http = httpx.Client(
-            transport=transport, follow_redirects=False, trust_env=False, headers=_HEADERS
+            transport=transport,
+            follow_redirects=False,
+            trust_env=False,
+            headers=_HEADERS,
+            verify=_ssl_context(),
         )
 
     def close(self) -> None:

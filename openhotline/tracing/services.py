@@ -25,12 +25,20 @@ def _address_facts(address: str) -> dict[str, Any]:
     }
 
 
-def trace_host(host: str) -> Trace:
-    """An unsaved trace of `host` (a name or an address literal)."""
+def trace_host(host: str, previous: Trace | None = None) -> Trace:
+    """An unsaved trace of `host` (a name or an address literal). With `previous` (this
+    host's last trace) and the same networks as then, the abuse contacts are carried
+    over instead of asked of RDAP again: rechecks of many cases would otherwise hit the
+    registries' rate limits, and a contact only changes when the hosting does."""
     resolution = resolve(host)
     addresses = [_address_facts(a) for a in resolution.addresses]
     trace = Trace(host=host, cnames=list(resolution.cnames), addresses=addresses)
     trace.dns_error = (resolution.error or "")[:500]
+    if previous is not None and addresses and trace.networks == previous.networks:
+        for field in ("country", "asn", "as_name", "network", "cdn", "network_abuse",
+                      "registrar", "registrar_abuse", "rdap_problems"):  # fmt: skip
+            setattr(trace, field, getattr(previous, field))
+        return trace
     problems: list[str] = []
     if addresses:
         first = addresses[0]
@@ -71,9 +79,9 @@ def trace_case(case: Case, host: str | None = None) -> Trace:
     """Trace the case's host (or another host serving its media) now and store it,
     noting a move from that host's last trace."""
     host = host or case.host
-    trace = trace_host(host)
-    trace.case = case
     previous = Trace.objects.filter(case=case, host=host).order_by("-at", "-id").first()
+    trace = trace_host(host, previous)
+    trace.case = case
     if previous is not None:
         trace.previous = previous
         trace.moved = bool(trace.addresses) and trace.networks != previous.networks

@@ -135,6 +135,11 @@ def test_a_host_that_ignores_notices_is_chased_then_escalated(on_simnet: Simnet,
     run_due_tasks("recheck_task", rounds=1)
     case.refresh_from_db()
     assert case.state == CaseState.ACTIONED  # still there: never marked removed
+    # The recheck traced again; same network, so the contacts were carried over, not
+    # asked of RDAP again.
+    traces = list(Trace.objects.filter(case=case, host="stubborn-us.test"))
+    assert len(traces) == 2 and traces[0].network_abuse == traces[1].network_abuse == [abuse]
+    assert not traces[0].moved
 
 
 @override_settings(**FAST)

@@ -15,6 +15,7 @@ only literal IP hosts are checked, so a proxy is used only when the caller passe
 """
 
 import contextlib
+import functools
 import importlib.util
 import ssl
 import time
@@ -172,7 +173,10 @@ def _proxy_config(proxy: str | None) -> httpx.Proxy | None:
     return parsed
 
 
+@functools.cache
 def _ssl_context(verify: bool) -> ssl.SSLContext:
+    # One per process: building a context reloads the CA bundle (tens of milliseconds),
+    # and a context is safe to share between connections and threads once configured.
     if verify:
         return httpx.create_ssl_context()
     context = ssl.create_default_context()
