@@ -28,6 +28,11 @@ def group(page: Page, n: int):
     return page.locator("li.group").nth(n)
 
 
+def keys_ready(page: Page) -> None:
+    """The keyboard script has run (it is deferred; a visible page may not have it yet)."""
+    expect(page.locator("body[data-keys=ready]")).to_have_count(1)
+
+
 def test_an_analyst_grades_by_keyboard_and_qa_disagrees_and_a_manager_resolves(
     page: Page,
     browser: Browser,
@@ -50,6 +55,7 @@ def test_an_analyst_grades_by_keyboard_and_qa_disagrees_and_a_manager_resolves(
     expect(page.locator("li.group")).to_have_count(4)
     known = page.locator("li.group[data-known]")
     expect(known).to_contain_text("pre-graded, no reveal needed")
+    keys_ready(page)
 
     # WHEN the analyst moves to the first item and reveals it
     page.keyboard.press("j")
@@ -87,6 +93,7 @@ def test_an_analyst_grades_by_keyboard_and_qa_disagrees_and_a_manager_resolves(
     assert AuditEvent.objects.filter(action="media.revealed", actor=analyst.username).count() == 4
     page.reload()
     expect(page.locator("#counters")).to_contain_text("Reveals: 4 of")
+    keys_ready(page)
 
     # Decide from the keyboard: "d", then Enter on the pre-selected verdict.
     page.keyboard.press("d")
@@ -106,6 +113,7 @@ def test_an_analyst_grades_by_keyboard_and_qa_disagrees_and_a_manager_resolves(
     qa_page.get_by_role("button", name=f"Review case #{case.pk}").click()
     expect(qa_page.get_by_role("heading", name="Blind QA review")).to_be_visible()
     expect(qa_page.locator(".graded-as")).to_have_count(0)  # blind
+    keys_ready(qa_page)
     qa_page.keyboard.press("j")
     for n, (activity, age) in enumerate([("5", "4"), ("5", "5"), ("5", "2")]):
         # The third differs: posing (UK C) where the analyst saw penetrative (UK A).
@@ -153,6 +161,7 @@ def test_an_analyst_closes_a_case_from_the_keyboard_and_arrows_change_the_verdic
     expect(page.get_by_role("button", name="Claim the next case")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name=f"Case #{case.pk}")).to_be_visible()
+    keys_ready(page)
     page.keyboard.press("j")
     for n, key in enumerate(["a", "i"]):
         expect(group(page, n)).to_be_focused()
