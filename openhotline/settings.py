@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "openhotline.assessment",
     "openhotline.tracing",
     "openhotline.takedown",
+    "openhotline.feeds",
     "openhotline.simnet",
     "openhotline.core",
     "openhotline.demo",

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from openhotline.cases.api import CaseDetailView, CaseListView
 from openhotline.core.admin_site import StaffAdminSite
+from openhotline.feeds import views as feed_views
 from openhotline.intake.api import ReportsView
 
 # The admin asks for the second factor too, through the staff sign-in page.
@@ -28,6 +29,7 @@ urlpatterns = [
     path("staff/", include("openhotline.assessment.urls")),
     path("staff/", include("openhotline.tracing.urls")),
     path("", include("openhotline.takedown.urls")),
+    path(".well-known/openhotline-feed-key.pem", feed_views.feed_key, name="feed-key"),
     path("staff/admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -35,6 +35,7 @@ PUBLIC = {
     "api/schema/",
     "api/docs/",
     "notice/<str:reference>/removed/<str:secret>/",  # the host's link; the secret is the key
+    ".well-known/openhotline-feed-key.pem",  # the public key that signs feed manifests
 }
 # Public routes whose GET is nevertheless for staff only.
 STAFF_GET_ON_PUBLIC = {"api/v1/reports"}

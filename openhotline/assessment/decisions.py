@@ -28,6 +28,7 @@ from openhotline.assessment.welfare import profile_for
 from openhotline.audit.services import record
 from openhotline.cases.models import ASSESSABLE_STATES, Case, CaseKind, CaseState
 from openhotline.cases.services import transition
+from openhotline.grading import severity_rank
 
 MAX_NOTES = 5000
 
@@ -179,8 +180,15 @@ def decide(case: Case, user: Any, given: DecisionInput, groups: list[Group]) -> 
         )
         tasks.tell_reporters_task.enqueue(decision.pk)
         if given.criminal:
+            from openhotline.feeds import url_list
             from openhotline.takedown.tasks import enqueue_act_on
 
+            worst = max(
+                (g.uk_category for g in grades.values() if g.uk_category),
+                key=severity_rank,
+                default="",
+            )
+            url_list.criminal(locked, worst)
             enqueue_act_on(locked.pk)
         if not decision.qa and settings.CONFIRM_UNREVIEWED_GRADES:
             tasks.confirm_grades_task.enqueue(decision.pk)

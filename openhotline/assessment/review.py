@@ -186,12 +186,15 @@ def resolve(
                 actor=manager,
                 reason=f"QA resolution of review {locked.pk}",
             )
+            from openhotline.feeds import url_list
             from openhotline.takedown import services as takedown
             from openhotline.takedown.tasks import enqueue_act_on
 
             if final_criminal:
+                url_list.criminal(decision.case)
                 enqueue_act_on(decision.case_id)
             else:
+                url_list.gone(decision.case, "QA resolution: not criminal")
                 takedown.cancel_pending(decision.case_id, "QA resolution: not criminal")
         record(
             "assessment.resolved",

@@ -264,6 +264,9 @@ def _confirm_removal(case: Case, check: Recheck) -> str:
         state=ActionState.CANCELLED, problem="removal confirmed"
     )
     transition(case, CaseState.REMOVED, actor=None, reason=f"recheck {check.pk}: {check.detail}")
+    from openhotline.feeds import url_list
+
+    url_list.gone(case, "removal confirmed")
     record("takedown.removed", actor=None, obj=case, data={"seconds": seconds})
     return f"case {case.pk}: removal confirmed after {seconds} s"
 

@@ -74,7 +74,12 @@ def xarf_of(message) -> dict:
 def test_a_home_country_host_gets_a_notice_removes_and_removal_is_confirmed(
     on_simnet: Simnet, analyst
 ) -> None:
+    from openhotline.feeds import services as feeds
+
     case = decided_criminal(on_simnet, analyst, "photos-gb.test", "/gallery/beach")
+    # The URL List carries the URL from the decision until removal is confirmed.
+    _at, listed = feeds.snapshot("url-list")
+    assert [(i.key, i.data["category"]) for i in listed] == [(case.url, "A")]
     facts = on_simnet.facts("photos-gb.test")
     assert run_due_tasks("act_on_task") == [f"case {case.pk}: home, 2 action(s)"]
     trace = Trace.objects.get(case=case)
@@ -98,6 +103,10 @@ def test_a_home_country_host_gets_a_notice_removes_and_removal_is_confirmed(
     assert case.state == CaseState.REMOVED
     removal = Removal.objects.get(case=case)
     assert removal.seconds_to_removal is not None and removal.seconds_to_removal > 0
+    _at, listed = feeds.snapshot("url-list")
+    assert list(listed) == []
+    changes, _cursor, _more = feeds.delta("url-list", "0")
+    assert [(c.op, c.key) for c in changes] == [("add", case.url), ("remove", case.url)]
 
 
 def _gone(net: Simnet, url: str) -> bool:

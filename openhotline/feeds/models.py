@@ -1,0 +1,66 @@
+"""A feed is a set of keyed items; every addition and removal is a change row numbered by
+the feed's own monotonic sequence, so a member's copy is a snapshot at some sequence plus
+the changes after it. Nothing is skipped or repeated: a delta is "all changes with a
+sequence above the cursor", in order."""
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class FeedName(models.TextChoices):
+    URL_LIST = "url-list", _("URL List")
+    HASH_LIST = "hash-list", _("Hash List")
+    KEYWORD_LIST = "keyword-list", _("Keyword List")
+    DOMAIN_ALERTS = "domain-alerts", _("Domain Alerts")
+    VIRTUAL_CURRENCY_ALERTS = "vc-alerts", _("Virtual Currency Alerts")
+    NPI_URL_LIST = "npi-url-list", _("Non-Photographic Imagery URL List")
+
+
+class Feed(models.Model):
+    name = models.CharField(max_length=30, choices=FeedName.choices, unique=True)
+    # The sequence number of the latest change; taken under a row lock, so monotonic.
+    last_seq = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.get_name_display()
+
+
+class FeedItem(models.Model):
+    """What the feed holds now (live items) and held (removed ones keep their row)."""
+
+    feed = models.ForeignKey(Feed, on_delete=models.CASCADE, related_name="items")
+    key = models.CharField(max_length=2048)
+    data = models.JSONField(default=dict, blank=True)
+    added_seq = models.BigIntegerField()
+    removed_seq = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["feed", "key"], name="one_item_per_key")]
+        indexes = [models.Index(fields=["feed", "removed_seq", "added_seq"], name="feed_live_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.feed.name}: {self.key[:60]}"
+
+
+class ChangeOp(models.TextChoices):
+    ADD = "add", _("Added")
+    REMOVE = "remove", _("Removed")
+
+
+class FeedChange(models.Model):
+    feed = models.ForeignKey(Feed, on_delete=models.CASCADE, related_name="changes")
+    seq = models.BigIntegerField()
+    op = models.CharField(max_length=6, choices=ChangeOp.choices)
+    key = models.CharField(max_length=2048)
+    data = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["feed", "seq"], name="one_change_per_seq")]
+        ordering = ["feed", "seq"]
+
+    def __str__(self) -> str:
+        return f"{self.feed.name} #{self.seq} {self.op} {self.key[:60]}"

@@ -1,0 +1,58 @@
+"""Signed manifests for feed downloads: what a file is (feed, kind, sequence range,
+count, format, SHA-256 of the bytes) signed with Ed25519. The key is derived from the
+master key for this purpose alone; its public half is published at
+/.well-known/openhotline-feed-key.pem, and `openhotline verify-feed` checks a download."""
+
+import base64
+import hashlib
+import json
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from openhotline.core.secretbox import derived_key
+
+PURPOSE = "feed-manifest-signing"
+
+
+def _key() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(derived_key(PURPOSE))
+
+
+def public_key_pem() -> bytes:
+    return (
+        _key()
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+
+
+def _canonical(fields: dict[str, Any]) -> bytes:
+    return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
+
+
+def manifest(body: bytes, **fields: Any) -> dict[str, Any]:
+    """The signed manifest of `body` (the bytes exactly as served, gzip or not)."""
+    signed = {**fields, "sha256": hashlib.sha256(body).hexdigest(), "bytes": len(body)}
+    signature = base64.b64encode(_key().sign(_canonical(signed))).decode()
+    return {**signed, "signature": signature, "algorithm": "ed25519"}
+
+
+class NotVerified(ValueError):
+    """The download does not match its manifest, or the manifest is not signed by the key."""
+
+
+def verify(body: bytes, signed_manifest: dict[str, Any], public_pem: bytes) -> dict[str, Any]:
+    fields = {k: v for k, v in signed_manifest.items() if k not in ("signature", "algorithm")}
+    key = serialization.load_pem_public_key(public_pem)
+    if not isinstance(key, Ed25519PublicKey):
+        raise NotVerified("the key is not an Ed25519 public key")
+    try:
+        key.verify(base64.b64decode(signed_manifest.get("signature", "")), _canonical(fields))
+    except (InvalidSignature, ValueError):
+        raise NotVerified("the manifest's signature does not verify with this key") from None
+    if hashlib.sha256(body).hexdigest() != fields.get("sha256") or len(body) != fields.get("bytes"):
+        raise NotVerified("the file does not match its manifest (changed or cut short)")
+    return fields
