@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from openhotline.cases.api import CaseDetailView, CaseListView
 from openhotline.core.admin_site import StaffAdminSite
+from openhotline.feeds import api as feed_api
 from openhotline.feeds import views as feed_views
 from openhotline.intake.api import ReportsView
 
@@ -17,6 +18,8 @@ api_v1 = [
     path("reports", ReportsView.as_view(), name="reports"),
     path("cases", CaseListView.as_view(), name="cases"),
     path("cases/<int:pk>", CaseDetailView.as_view(), name="case"),
+    path("feeds/<str:name>/snapshot", feed_api.snapshot, name="feed-snapshot"),
+    path("feeds/<str:name>/delta", feed_api.delta, name="feed-delta"),
 ]
 
 urlpatterns = [

@@ -169,8 +169,22 @@ def roles_for(route: str) -> list[str]:
     return STAFF_ROLES
 
 
+# Routes for member organisations' API keys (tests/feeds covers them with keys); a staff
+# session opens none of them.
+MEMBER_ROUTES = {r for r, _ in ROUTES if r.startswith("api/v1/feeds/")}
+
+
+@pytest.mark.parametrize(("route", "path"), [(r, p) for r, p in CHECKED if r in MEMBER_ROUTES])
+def test_member_routes_want_a_member_key_even_from_staff(
+    world: Params, analyst: User, route: str, path: str
+) -> None:
+    response = verified_client(analyst).get(path.format_map(world))
+    assert response.status_code == 401 and response.json()["error"] == "no_key"
+
+
 @pytest.mark.parametrize(
-    ("route", "path"), [(r, p) for r, p in CHECKED if not r.startswith("staff/admin/")]
+    ("route", "path"),
+    [(r, p) for r, p in CHECKED if not r.startswith("staff/admin/") and r not in MEMBER_ROUTES],
 )
 def test_signed_in_staff_are_let_in(
     request: pytest.FixtureRequest, world: Params, route: str, path: str

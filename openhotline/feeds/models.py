@@ -64,3 +64,69 @@ class FeedChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.feed.name} #{self.seq} {self.op} {self.key[:60]}"
+
+
+class Tier(models.TextChoices):
+    BASIC = "basic", _("Hashes only")
+    FULL = "full", _("Hashes with grading metadata")
+
+
+class Licence(models.Model):
+    """A member organisation may take one feed (and, for the Hash List, a metadata tier)."""
+
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.CASCADE, related_name="licences"
+    )
+    feed = models.CharField(max_length=30, choices=FeedName.choices)
+    tier = models.CharField(max_length=10, choices=Tier.choices, default=Tier.BASIC)
+    valid_until = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "feed"], name="one_licence_per_feed")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} → {self.feed} ({self.tier})"
+
+
+class MemberKey(models.Model):
+    """An API key: `ohk_<key_id>_<secret>`; only the secret's SHA-256 is stored. Scoped to
+    feeds (within the organisation's licences) and to matching, expiring, revocable, and
+    optionally limited to networks."""
+
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.CASCADE, related_name="member_keys"
+    )
+    key_id = models.CharField(max_length=16, unique=True)
+    digest = models.CharField(max_length=64)
+    name = models.CharField(max_length=100, blank=True)
+    feeds = models.JSONField(default=list, blank=True)
+    can_match = models.BooleanField(default=False)
+    allowed_networks = models.JSONField(default=list, blank=True, help_text="CIDRs; empty: any")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"ohk_{self.key_id}_… ({self.organisation})"
+
+
+class AccessLog(models.Model):
+    """Every download and lookup, per member: what, when, how much — never the content
+    of a lookup."""
+
+    key = models.ForeignKey(MemberKey, null=True, on_delete=models.SET_NULL, related_name="+")
+    organisation = models.ForeignKey(
+        "accounts.Organisation", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    endpoint = models.CharField(max_length=50)
+    feed = models.CharField(max_length=30, blank=True)
+    status = models.PositiveSmallIntegerField()
+    items = models.PositiveIntegerField(default=0)
+    bytes = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} {self.feed} {self.status} at {self.at:%Y-%m-%d %H:%M}"
