@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from openhotline.assessment.models import MediaGrade, Review, ReviewState, Stage
-from openhotline.assessment.review import _label
+from openhotline.assessment.review import compared_label
 
 
 def kappa(pairs: Sequence[tuple[str, str]]) -> float | None:
@@ -103,7 +103,10 @@ def by_analyst() -> list[AnalystAgreement]:
             if b is None:
                 continue
             row.categories.append(
-                (_label(a, decision.mapping, "category"), _label(b, decision.mapping, "category"))
+                (
+                    compared_label(a, decision.mapping, "category"),
+                    compared_label(b, decision.mapping, "category"),
+                )
             )
             if a.is_csam and b.is_csam:
                 row.age_bands.append((a.age_band, b.age_band))

@@ -57,7 +57,7 @@ def reviewing(review: Review, user: Any) -> bool:
     return review.state == ReviewState.IN_PROGRESS and review.reviewer_id == user.pk
 
 
-def _label(grade: MediaGrade, mapping: str, field: str) -> str:
+def compared_label(grade: MediaGrade, mapping: str, field: str) -> str:
     if field == "category":
         if not criminal_under(grade, mapping):
             return "not criminal"
@@ -77,7 +77,9 @@ def differences(
         a, b = first[media_id], second.get(media_id)
         if b is None:
             continue
-        fields = [f for f in COMPARED if _label(a, mapping, f) != _label(b, mapping, f)]
+        fields = [
+            f for f in COMPARED if compared_label(a, mapping, f) != compared_label(b, mapping, f)
+        ]
         if fields:
             found.append(
                 {"media": media_id, "fields": fields, "first": a.summary(), "second": b.summary()}

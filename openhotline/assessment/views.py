@@ -6,6 +6,7 @@ return the one media group they changed. Everything also works as plain forms.
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from openhotline import grading
 from openhotline.assessment import queue, welfare
-from openhotline.assessment.access import assessors_only
+from openhotline.assessment.access import REVIEWERS, assessors_only
 from openhotline.assessment.decisions import DecisionErrors, decide, parse_decision
 from openhotline.assessment.grades import (
     FLAG_LABELS,
@@ -28,6 +29,7 @@ from openhotline.assessment.grades import (
 from openhotline.assessment.groups import Group, group_of, groups_for
 from openhotline.assessment.models import (
     AssessorProfile,
+    Claim,
     ClosureReason,
     Mapping,
     MediaGrade,
@@ -81,8 +83,6 @@ def queue_page(request: HttpRequest) -> HttpResponse:
 
 
 def _reviews(request: HttpRequest) -> bool:
-    from openhotline.assessment.access import REVIEWERS
-
     return getattr(request.user, "role", "") in REVIEWERS
 
 
@@ -136,7 +136,7 @@ def skip(request: HttpRequest, case_id: int) -> HttpResponse:
 def case_screen(request: HttpRequest, case_id: int) -> HttpResponse:
     case = get_object_or_404(Case, pk=case_id)
     if not queue.holds(case, request.user):
-        claim_row = getattr(case, "claim", None) if hasattr(case, "claim") else None
+        claim_row = Claim.objects.filter(case=case).select_related("analyst").first()
         return render(
             request,
             "assessment/not_held.html",
@@ -174,17 +174,11 @@ def screen_context(request: HttpRequest, ws: Workspace, **extra: Any) -> dict[st
         "site_types": SiteType.choices,
         "closure_reasons": ClosureReason.choices,
         "mappings": Mapping.choices,
-        "home_mapping": _home_mapping(),
+        "home_mapping": settings.HOME_MAPPING,
         "suggested_criminal": suggested_criminal,
         "tor": case.host.endswith(".onion"),
         **extra,
     }
-
-
-def _home_mapping() -> str:
-    from django.conf import settings
-
-    return settings.HOME_MAPPING
 
 
 def _group_view(

@@ -73,13 +73,14 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         "items__media__hashes", "items__media__matches__hash_list", "items__media__matches__entry"
     )
     from openhotline.assessment.models import Decision
+    from openhotline.takedown.models import Removal
 
     decisions = Decision.objects.filter(case=case).select_related("analyst", "review")
     takedown = {
         "traces": case.traces.all()[:10],
         "actions": case.actions.select_related("follows").order_by("created_at", "id"),
         "rechecks": case.rechecks.all()[:20],
-        "removal": getattr(case, "removal", None) if hasattr(case, "removal") else None,
+        "removal": Removal.objects.filter(case=case).first(),
     }
     return render(
         request,

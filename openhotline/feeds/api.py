@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 from openhotline.feeds import services, signing
 from openhotline.feeds.keys import Problem, member_for
 from openhotline.feeds.models import AccessLog, FeedName, MemberKey
+from openhotline.signals.formats.csv_format import guard
 
 FORMATS = {"jsonl": "application/x-ndjson", "csv": "text/csv"}
 MAX_LIMIT = 10_000
@@ -35,10 +36,9 @@ def _render(rows: Iterable[dict[str, Any]], fmt: str) -> bytes:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["seq", "op", "key", "data"])
         for row in rows:
-            key = row["key"]
-            # Spreadsheets run cells starting with these; a URL never does legitimately.
-            safe = "'" + key if key[:1] in ("=", "+", "-", "@") else key
-            writer.writerow([row["seq"], row["op"], safe, json.dumps(row["data"], sort_keys=True)])
+            # The hash-list CSV's guard: a spreadsheet shows such a cell, never runs it.
+            key = guard(row["key"])
+            writer.writerow([row["seq"], row["op"], key, json.dumps(row["data"], sort_keys=True)])
         return out.getvalue().encode()
     return b"".join(json.dumps(row, sort_keys=True).encode() + b"\n" for row in rows)
 

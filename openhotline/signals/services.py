@@ -1,6 +1,7 @@
 """The signals app's interface: hash media as it is captured. Safe to call twice."""
 
 import hashlib
+from collections.abc import Iterable
 
 from openhotline.signals.models import MediaHash
 from openhotline.signals.types import compute_all
@@ -8,6 +9,19 @@ from openhotline.signals.types import compute_all
 
 def lookup_key(value: str) -> str:
     return value if len(value) <= 64 else hashlib.sha256(value.encode()).hexdigest()
+
+
+def hashes_by_media(
+    media_ids: Iterable[int], types: Iterable[str] | None = None
+) -> dict[int, dict[str, str]]:
+    """{media id: {hash type: value}} of the computed hashes (failed ones left out)."""
+    rows = MediaHash.objects.filter(media_id__in=list(media_ids)).exclude(value="")
+    if types is not None:
+        rows = rows.filter(hash_type__in=list(types))
+    found: dict[int, dict[str, str]] = {}
+    for media_id, hash_type, value in rows.values_list("media_id", "hash_type", "value"):
+        found.setdefault(media_id, {})[hash_type] = value
+    return found
 
 
 def hash_media(media_id: int, data: bytes, kind: str) -> list[MediaHash]:

@@ -55,18 +55,13 @@ def removed_url(action: Action, secret: str) -> str:
 def _evidence(action: Action) -> dict[str, Any]:
     """What the notice says about the content: the standing grades and hashes of its
     criminal media (text only), the first time it was seen."""
-    from openhotline.assessment.decisions import final_grades
-    from openhotline.assessment.models import Decision
-    from openhotline.signals.models import MediaHash
+    from openhotline.assessment.decisions import criminal_decision, standing_criminal_grades
+    from openhotline.signals.services import hashes_by_media
 
-    decision = Decision.objects.filter(case=action.case, criminal=True).first()
-    grades = [g for g in final_grades(decision).values() if g.is_csam] if decision else []
+    decision = criminal_decision(action.case)
+    grades = standing_criminal_grades(action.case)
     grades.sort(key=lambda g: -grading.severity_rank(g.uk_category))
-    hashes: dict[int, dict[str, str]] = {}
-    for h in MediaHash.objects.filter(
-        media_id__in=[g.media_id for g in grades], hash_type__in=["md5", "sha1", "sha256", "pdq"]
-    ).exclude(value=""):
-        hashes.setdefault(h.media_id, {})[h.hash_type] = h.value
+    hashes = hashes_by_media([g.media_id for g in grades], ["md5", "sha1", "sha256", "pdq"])
     items = [
         {
             "uk_category": g.uk_category,

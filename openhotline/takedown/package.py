@@ -46,15 +46,12 @@ def fingerprint() -> str:
 
 
 def contents(case: Case) -> dict[str, Any]:
-    from openhotline.assessment.decisions import final_grades
-    from openhotline.assessment.models import Decision
-    from openhotline.signals.models import MediaHash
+    from openhotline.assessment.decisions import criminal_decision, final_grades
+    from openhotline.signals.services import hashes_by_media
 
-    decision = Decision.objects.filter(case=case, criminal=True).first()
+    decision = criminal_decision(case)
     grades = list(final_grades(decision).values()) if decision is not None else []
-    hashes: dict[int, dict[str, str]] = {}
-    for h in MediaHash.objects.filter(media_id__in=[g.media_id for g in grades]).exclude(value=""):
-        hashes.setdefault(h.media_id, {})[h.hash_type] = h.value
+    hashes = hashes_by_media(g.media_id for g in grades)
     return {
         "format": "openhotline-intelligence-package/1",
         "generated_at": timezone.now().isoformat(),
@@ -127,15 +124,11 @@ def build(case: Case, *, with_media: bool = False) -> bytes:
 
 
 def _criminal_media(case: Case) -> list[tuple[str, bytes]]:
-    from openhotline.assessment.decisions import final_grades
-    from openhotline.assessment.models import Decision
+    from openhotline.assessment.decisions import standing_criminal_grades
     from openhotline.evidence import store
     from openhotline.evidence.models import Media
 
-    decision = Decision.objects.filter(case=case, criminal=True).first()
-    if decision is None:
-        return []
-    ids = [g.media_id for g in final_grades(decision).values() if g.is_csam]
+    ids = [g.media_id for g in standing_criminal_grades(case)]
     found = []
     for media in Media.objects.filter(pk__in=ids).select_related("blob"):
         data = store.get(media.blob)

@@ -30,7 +30,7 @@ from openhotline.takedown.models import (
 )
 from openhotline.takedown.notices import new_reference
 from openhotline.tracing.models import Route, Trace
-from openhotline.tracing.routing import ONION, Step, plan_for, rule_for
+from openhotline.tracing.routing import ONION, Step, notice_step, plan_for, rule_for
 from openhotline.tracing.services import trace_case
 
 _GONE_ERRORS = frozenset(
@@ -100,21 +100,17 @@ def _media_host_notices(case: Case, route: str) -> list[Action]:
         plan = plan_for(host, trace)
         if plan.route == ONION:
             continue
-        actions.append(_create(case, trace, _step_notice(trace), plan.route))
+        actions.append(_create(case, trace, notice_step(trace), plan.route))
     return actions
 
 
 def criminal_media_hosts(case: Case) -> set[str]:
     from urllib.parse import urlsplit
 
-    from openhotline.assessment.decisions import final_grades
-    from openhotline.assessment.models import Decision
+    from openhotline.assessment.decisions import standing_criminal_grades
     from openhotline.evidence.models import CaptureItem
 
-    decision = Decision.objects.filter(case=case, criminal=True).first()
-    if decision is None:
-        return set()
-    criminal = [g.media_id for g in final_grades(decision).values() if g.is_csam]
+    criminal = [g.media_id for g in standing_criminal_grades(case)]
     urls = CaptureItem.objects.filter(capture__case=case, media_id__in=criminal).values_list(
         "url", flat=True
     )
@@ -164,18 +160,16 @@ def probe(case: Case) -> tuple[str, str, int | None, int]:
 def _criminal_media_served(case: Case, fetcher: SafeFetcher) -> int:
     """How many criminal media items are still served at the URLs they were captured
     from, compared by SHA-256 of the bytes (a changed page with the same images is live)."""
-    from openhotline.assessment.decisions import final_grades
-    from openhotline.assessment.models import Decision
+    from openhotline.assessment.decisions import standing_criminal_grades
     from openhotline.evidence.models import CaptureItem
-    from openhotline.signals.models import MediaHash
+    from openhotline.signals.services import hashes_by_media
 
-    decision = Decision.objects.filter(case=case, criminal=True).first()
-    if decision is None:
+    criminal = [g.media_id for g in standing_criminal_grades(case)]
+    if not criminal:
         return 0
-    criminal = [g.media_id for g in final_grades(decision).values() if g.is_csam]
     wanted = {
-        h.value: h.media_id
-        for h in MediaHash.objects.filter(media_id__in=criminal, hash_type="sha256")
+        values["sha256"]: media_id
+        for media_id, values in hashes_by_media(criminal, ["sha256"]).items()
     }
     urls = CaptureItem.objects.filter(capture__case=case, media_id__in=criminal).values_list(
         "url", "media_id"
@@ -223,7 +217,7 @@ def _renotice_after_move(case: Case, trace: Trace) -> None:
     from openhotline.takedown import tasks
 
     plan = plan_for(case.host, trace)
-    steps = [_step_notice(trace)]
+    steps = [notice_step(trace)]
     previous = trace.previous
     if previous is None or previous.country != trace.country:
         steps += [s for s in plan.steps if s.kind != ActionKind.NOTICE]
@@ -235,11 +229,6 @@ def _renotice_after_move(case: Case, trace: Trace) -> None:
         obj=case,
         data={"trace": trace.pk, "to": trace.network, "country": trace.country},
     )
-
-
-def _step_notice(trace: Trace) -> Step:
-    contact = trace.abuse_contact
-    return Step(ActionKind.NOTICE, contact, problem="" if contact else "no abuse contact")
 
 
 def _confirm_removal(case: Case, check: Recheck) -> str:
@@ -334,7 +323,3 @@ def cancel_pending(case_id: int, why: str) -> int:
     return Action.objects.filter(
         case_id=case_id, state__in=[ActionState.PENDING, ActionState.WAITING]
     ).update(state=ActionState.CANCELLED, problem=why[:500])
-
-
-def home_route(country: str) -> bool:
-    return rule_for(country).route == Route.HOME

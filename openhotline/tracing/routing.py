@@ -59,7 +59,7 @@ def plan_for(host: str, trace: Trace, now: datetime | None = None) -> Plan:
         )
     country = trace.country
     rule = rule_for(country)
-    host_notice = _step("notice", trace.abuse_contact, "no abuse contact found by RDAP")
+    host_notice = notice_step(trace)
     if rule.route == Route.HOME:
         steps = [_step("police_notice", _police(rule), "no police contact configured")]
         if rule.await_police_clearance:
@@ -80,6 +80,11 @@ def plan_for(host: str, trace: Trace, now: datetime | None = None) -> Plan:
     if rule.also_notice_host:
         steps.append(host_notice)
     return Plan(Route.POLICE, f"{where}, no partner hotline", rule, steps)
+
+
+def notice_step(trace: Trace) -> Step:
+    """A notice to the trace's abuse contact, or a named problem when it has none."""
+    return _step("notice", trace.abuse_contact, "no abuse contact found by RDAP")
 
 
 def _step(kind: str, recipient: str, missing: str) -> Step:

@@ -6,6 +6,7 @@ look; a look whose networks differ from the last one's is recorded as a move."""
 from typing import Any
 
 from openhotline.cases.models import Case
+from openhotline.evidence.net.policy import parse_address
 from openhotline.evidence.net.resolver import resolve
 from openhotline.tracing import cdn, geoip, rdap
 from openhotline.tracing.models import Trace
@@ -57,7 +58,7 @@ def trace_host(host: str, previous: Trace | None = None) -> Trace:
                 trace.network = (network.network.cidrs or ("",))[0]
             if network.network is not None and not trace.country:
                 trace.country = network.network.country[:2].upper()
-    if not _is_literal(host) and not host.endswith(".onion"):
+    if parse_address(host) is None and not host.endswith(".onion"):
         domain = rdap.abuse_contacts_for_domain(host)
         trace.registrar_abuse = list(domain.abuse_emails)
         trace.registrar = (
@@ -69,10 +70,6 @@ def trace_host(host: str, previous: Trace | None = None) -> Trace:
             problems.append(f"RDAP for {host}: {domain.reason}")
     trace.rdap_problems = problems
     return trace
-
-
-def _is_literal(host: str) -> bool:
-    return host.replace(".", "").isdigit() or ":" in host
 
 
 def trace_case(case: Case, host: str | None = None) -> Trace:
