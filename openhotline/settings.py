@@ -416,6 +416,21 @@ SEND_RETRY_DELAYS = [
 # A send still unfinished this long after it was due is queued again (its worker died).
 SEND_STALL_SECONDS = env_int("OPENHOTLINE_SEND_STALL_SECONDS", 300, minimum=1)
 
+# --- Member feeds and the matching API ---------------------------------------------------
+# Pre-generated snapshot files (with their signed manifests) of the big feeds.
+FEED_EXPORT_DIR = Path(env_str("OPENHOTLINE_FEED_EXPORT_DIR", str(VAR_DIR / "feeds")))
+# A feed with at most this many live items is snapshotted on request; a bigger one is
+# served from its newest pre-generated file (and a member continues by deltas from it).
+FEED_INLINE_SNAPSHOT_LIMIT = env_int("OPENHOTLINE_FEED_INLINE_SNAPSHOT_LIMIT", 50_000, minimum=0)
+# A snapshot file older than this, or this many changes behind, is made again.
+FEED_EXPORT_MAX_AGE_SECONDS = env_int("OPENHOTLINE_FEED_EXPORT_MAX_AGE_SECONDS", 86400, minimum=60)
+FEED_EXPORT_MAX_CHANGES = env_int("OPENHOTLINE_FEED_EXPORT_MAX_CHANGES", 500_000, minimum=1)
+# Hashes per matching call, and calls per key per minute (a key may have its own).
+MATCH_MAX_HASHES = 1000
+MATCH_CALLS_PER_MINUTE = env_int("OPENHOTLINE_MATCH_CALLS_PER_MINUTE", 120, minimum=1)
+# An image sent to the matching API is hashed in memory and dropped; never bigger than this.
+MATCH_MAX_IMAGE_BYTES = env_int("OPENHOTLINE_MATCH_MAX_IMAGE_BYTES", 20 * 1024 * 1024, minimum=1024)
+
 # --- Mail -----------------------------------------------------------------------------
 # Outcomes to reporters (and, later, notices to hosts) go through Django's mailers:
 # SMTP by default; OPENHOTLINE_EMAIL_BACKEND names another (console, filebased, locmem).

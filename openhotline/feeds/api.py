@@ -2,99 +2,112 @@
 
 Each response carries its signed manifest (`X-Feed-Manifest`, base64 JSON; check it with
 `openhotline verify-feed`), an ETag of its bytes (If-None-Match answers 304), and
-`X-Feed-Cursor` — the cursor to ask from next. Bodies are JSON Lines or CSV, gzipped when
-the client accepts it. Errors are JSON: {"error": code, "detail": message}.
+`X-Feed-Cursor` — the cursor to ask from next. Bodies are JSON Lines or CSV (and VICS for
+the Hash List), gzipped when the client accepts it. The Hash List shows each member what
+its licence's tier allows. A big feed's snapshot is its newest pre-generated file
+(`exports`), streamed from disk; its cursor may be behind the feed, and the deltas from it
+bring the copy up to date. Errors are JSON: {"error": code, "detail": message}.
 """
 
 import base64
-import csv
-import gzip
-import io
 import json
-from collections.abc import Iterable
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.views.decorators.http import require_GET
 
-from openhotline.feeds import services, signing
-from openhotline.feeds.keys import Problem, member_for
-from openhotline.feeds.models import AccessLog, FeedName, MemberKey
-from openhotline.signals.formats.csv_format import guard
+from openhotline.feeds import exports, hash_list, render, services, signing
+from openhotline.feeds.keys import Problem, licence_of, member_for
+from openhotline.feeds.models import AccessLog, FeedName, MemberKey, Tier
 
-FORMATS = {"jsonl": "application/x-ndjson", "csv": "text/csv"}
 MAX_LIMIT = 10_000
 
 
-def _problem(problem: Problem) -> JsonResponse:
-    return JsonResponse({"error": problem.code, "detail": problem.message}, status=problem.status)
+def problem_response(problem: Problem) -> JsonResponse:
+    response = JsonResponse(
+        {"error": problem.code, "detail": problem.message}, status=problem.status
+    )
+    if problem.retry_after is not None:
+        response["Retry-After"] = str(problem.retry_after)
+    return response
 
 
-def _render(rows: Iterable[dict[str, Any]], fmt: str) -> bytes:
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["seq", "op", "key", "data"])
-        for row in rows:
-            # The hash-list CSV's guard: a spreadsheet shows such a cell, never runs it.
-            key = guard(row["key"])
-            writer.writerow([row["seq"], row["op"], key, json.dumps(row["data"], sort_keys=True)])
-        return out.getvalue().encode()
-    return b"".join(json.dumps(row, sort_keys=True).encode() + b"\n" for row in rows)
+def _gzip_ok(request: HttpRequest) -> bool:
+    return "gzip" in request.headers.get("Accept-Encoding", "")
 
 
-def _respond(
-    request: HttpRequest, key: MemberKey, name: str, kind: str, rows: list[dict[str, Any]],
-    from_seq: int, to_seq: int, more: bool, fmt: str,
-) -> HttpResponse:  # fmt: skip
-    body = _render(rows, fmt)
-    encoding = "gzip" if "gzip" in request.headers.get("Accept-Encoding", "") else "identity"
-    if encoding == "gzip":
-        body = gzip.compress(body, mtime=0)
-    manifest = signing.manifest(
-        body, feed=name, kind=kind, format=fmt, encoding=encoding, from_seq=from_seq,
-        to_seq=to_seq, count=len(rows), more=more,
-    )  # fmt: skip
-    etag = f'"{manifest["sha256"]}"'
-    _log(key, kind, name, 200, len(rows), len(body))
-    if request.headers.get("If-None-Match") == etag:
-        response = HttpResponse(status=304)
-    else:
-        response = HttpResponse(body, content_type=FORMATS[fmt])
-        if encoding == "gzip":
-            response["Content-Encoding"] = "gzip"
-    response["ETag"] = etag
-    response["X-Feed-Cursor"] = str(to_seq)
+def _headers[R: HttpResponseBase](response: R, manifest: dict[str, Any], more: bool) -> R:
+    response["ETag"] = f'"{manifest["sha256"]}"'
+    response["X-Feed-Cursor"] = str(manifest["to_seq"])
     response["X-Feed-More"] = "true" if more else "false"
     response["X-Feed-Manifest"] = base64.b64encode(json.dumps(manifest).encode()).decode()
     response["Cache-Control"] = "private, no-cache"
     return response
 
 
-def _log(key: MemberKey | None, endpoint: str, feed: str, status: int, items: int = 0,
-         size: int = 0) -> None:  # fmt: skip
+def _not_modified(request: HttpRequest, manifest: dict[str, Any]) -> bool:
+    return request.headers.get("If-None-Match") == f'"{manifest["sha256"]}"'
+
+
+def _respond(
+    request: HttpRequest, key: MemberKey, name: str, kind: str, rows: list[render.Row],
+    from_seq: int, to_seq: int, more: bool, fmt: str, tier: str,
+) -> HttpResponse:  # fmt: skip
+    body, count = render.to_bytes(name, fmt, rows)
+    encoding = "gzip" if _gzip_ok(request) else "identity"
+    if encoding == "gzip":
+        import gzip
+
+        body = gzip.compress(body, compresslevel=6, mtime=0)
+    manifest = signing.manifest(
+        body, feed=name, kind=kind, format=fmt, encoding=encoding, from_seq=from_seq,
+        to_seq=to_seq, count=count, more=more, tier=tier,
+    )  # fmt: skip
+    log(key, kind, name, 200, count, len(body))
+    if _not_modified(request, manifest):
+        return _headers(HttpResponse(status=304), manifest, more)
+    response = HttpResponse(body, content_type=render.CONTENT_TYPES[fmt])
+    if encoding == "gzip":
+        response["Content-Encoding"] = "gzip"
+    return _headers(response, manifest, more)
+
+
+def log(key: MemberKey | None, endpoint: str, feed: str, status: int, items: int = 0,
+        size: int = 0) -> None:  # fmt: skip
     AccessLog.objects.create(
         key=key, organisation=key.organisation if key else None, endpoint=endpoint, feed=feed,
         status=status, items=items, bytes=size,
     )  # fmt: skip
 
 
-def _checked(request: HttpRequest, name: str) -> tuple[MemberKey, str]:
+def _checked(request: HttpRequest, name: str) -> tuple[MemberKey, str, str]:
+    """The key, format and tier of a feed request; a Problem if any is wrong."""
     if name not in FeedName.values:
         member_for(request)  # who asks comes first: no key, no word on which feeds exist
         known = ", ".join(FeedName.values)
         raise Problem(404, "no_feed", f"There is no feed {name!r}; feeds: {known}.")
     key = member_for(request, feed=name)
     fmt = request.GET.get("format", "jsonl")
-    if fmt not in FORMATS:
-        raise Problem(400, "format", f"format must be one of {', '.join(FORMATS)}.")
-    return key, fmt
+    if fmt not in render.formats_of(name):
+        raise Problem(400, "format", f"format must be one of {', '.join(render.formats_of(name))}.")
+    tier = exports.ALL
+    if name == FeedName.HASH_LIST:
+        licence = licence_of(key, name)
+        tier = licence.tier if licence is not None else Tier.BASIC
+    return key, fmt, tier
+
+
+def _shown(name: str, tier: str, data: dict[str, Any]) -> dict[str, Any]:
+    return hash_list.for_tier(data, tier) if name == FeedName.HASH_LIST else data
 
 
 @require_GET
 def delta(request: HttpRequest, name: str) -> HttpResponse:
     try:
-        key, fmt = _checked(request, name)
+        key, fmt, tier = _checked(request, name)
         try:
             limit = min(int(request.GET.get("limit", MAX_LIMIT)), MAX_LIMIT)
             if limit < 1:
@@ -109,19 +122,49 @@ def delta(request: HttpRequest, name: str) -> HttpResponse:
         except services.CursorError as exc:
             raise Problem(400, "cursor", str(exc)) from None
     except Problem as problem:
-        return _problem(problem)
-    rows = [{"seq": c.seq, "op": c.op, "key": c.key, "data": c.data} for c in changes]
-    return _respond(request, key, name, "delta", rows, int(cursor), to_seq, more, fmt)
+        return problem_response(problem)
+    rows = [(c.seq, c.op, c.key, _shown(name, tier, c.data)) for c in changes]
+    return _respond(request, key, name, "delta", rows, int(cursor), to_seq, more, fmt, tier)
 
 
 @require_GET
-def snapshot(request: HttpRequest, name: str) -> HttpResponse:
-    """The live items as of a sequence. Built in memory here, which suits the URL and
-    keyword lists; the 10-million-entry Hash List needs pre-generated snapshot files."""
+def snapshot(request: HttpRequest, name: str) -> HttpResponseBase:
+    """The live items as of a sequence: made now for a small feed, the newest file for a
+    big one."""
     try:
-        key, fmt = _checked(request, name)
+        key, fmt, tier = _checked(request, name)
+        if services.feed(name).live_count > settings.FEED_INLINE_SNAPSHOT_LIMIT:
+            return _from_file(request, key, name, tier, fmt)
     except Problem as problem:
-        return _problem(problem)
+        return problem_response(problem)
     at, items = services.snapshot(name)
-    rows = [{"seq": i.added_seq, "op": "add", "key": i.key, "data": i.data} for i in items]
-    return _respond(request, key, name, "snapshot", rows, 0, at, False, fmt)
+    rows = [(i.added_seq, "add", i.key, _shown(name, tier, i.data)) for i in items]
+    return _respond(request, key, name, "snapshot", rows, 0, at, False, fmt, tier)
+
+
+def _from_file(
+    request: HttpRequest, key: MemberKey, name: str, tier: str, fmt: str
+) -> HttpResponseBase:
+    current = exports.newest(name, tier, fmt)
+    if exports.stale(name, tier, fmt) and cache.add(f"feeds:export:{name}:{tier}:{fmt}", 1, 900):
+        from openhotline.feeds.tasks import export_task
+
+        transaction.on_commit(lambda: export_task.enqueue(name, tier, fmt))
+    if current is None:
+        raise Problem(
+            503, "preparing", f"The {name} snapshot is being prepared; ask again later.",
+            retry_after=120,
+        )  # fmt: skip
+    manifest = current.manifest
+    log(key, "snapshot", name, 200, int(manifest["count"]), int(manifest["bytes"]))
+    if _not_modified(request, manifest):
+        return _headers(HttpResponse(status=304), manifest, False)
+    response = FileResponse(open(current.path, "rb"))  # noqa: SIM115 - FileResponse closes it
+    if _gzip_ok(request):
+        response["Content-Type"] = render.CONTENT_TYPES[fmt]
+        response["Content-Encoding"] = "gzip"
+    else:
+        # Still the signed bytes: a client that cannot take gzip gets the .gz file itself.
+        response["Content-Type"] = "application/gzip"
+        response["Content-Disposition"] = f'attachment; filename="{name}-{tier}.{fmt}.gz"'
+    return _headers(response, manifest, False)

@@ -23,9 +23,12 @@ _ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 
 
 class Problem(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, *, retry_after: int | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+        self.retry_after = retry_after
 
 
 def _digest(secret: str) -> str:
@@ -85,6 +88,10 @@ def member_for(request: HttpRequest, *, feed: str | None = None, match: bool = F
         raise Problem(403, "scope", "This API key is not for the matching API.")
     MemberKey.objects.filter(pk=key.pk).update(last_used_at=now)
     return key
+
+
+def licence_of(key: MemberKey, feed: str) -> Licence | None:
+    return Licence.objects.filter(organisation=key.organisation, feed=feed).first()
 
 
 def _allowed(address: str, networks: list[str]) -> bool:

@@ -21,6 +21,8 @@ class Feed(models.Model):
     name = models.CharField(max_length=30, choices=FeedName.choices, unique=True)
     # The sequence number of the latest change; taken under a row lock, so monotonic.
     last_seq = models.BigIntegerField(default=0)
+    # Items listed now; kept with every change, so a snapshot knows its size unasked.
+    live_count = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
@@ -68,6 +70,7 @@ class FeedChange(models.Model):
 
 class Tier(models.TextChoices):
     BASIC = "basic", _("Hashes only")
+    CATEGORY = "category", _("Hashes with category")
     FULL = "full", _("Hashes with grading metadata")
 
 

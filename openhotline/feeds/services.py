@@ -2,7 +2,8 @@
 transaction: a change is numbered under the feed's row lock and becomes visible with the
 caller's commit, so sequence numbers are monotonic per feed."""
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
@@ -11,49 +12,96 @@ from django.utils import timezone
 from openhotline.feeds.models import ChangeOp, Feed, FeedChange, FeedItem
 
 
+@dataclass(frozen=True)
+class Change:
+    op: str  # ChangeOp
+    key: str
+    data: dict[str, Any] = field(default_factory=dict)
+    reason: str = ""
+
+
 def feed(name: str) -> Feed:
     found, _ = Feed.objects.get_or_create(name=name)
     return found
 
 
-def _next_seq(name: str) -> tuple[Feed, int]:
-    feed(name)
-    locked = Feed.objects.select_for_update().get(name=name)
-    locked.last_seq += 1
-    locked.updated_at = timezone.now()
-    locked.save(update_fields=["last_seq", "updated_at"])
-    return locked, locked.last_seq
+def _chunks(seq: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(seq), size):
+        yield seq[start : start + size]
+
+
+def apply(name: str, changes: Iterable[Change], *, reason: str = "") -> int:
+    """Apply many adds and removes in one transaction, numbered as one run of sequence
+    numbers taken under the feed's row lock. What would change nothing (an add of the
+    same data, a remove of a key not listed) is left out. Returns the changes made."""
+    wanted: dict[str, Change] = {}
+    for change in changes:
+        wanted[change.key] = change  # the last word on a key wins
+    if not wanted:
+        return 0
+    with transaction.atomic():
+        feed(name)
+        locked = Feed.objects.select_for_update().get(name=name)
+        current: dict[str, FeedItem] = {}
+        for keys in _chunks(list(wanted)):
+            current.update(
+                (item.key, item) for item in FeedItem.objects.filter(feed=locked, key__in=keys)
+            )
+        effective = []
+        for key, change in wanted.items():
+            item = current.get(key)
+            live = item is not None and item.removed_seq is None
+            same = live and item is not None and item.data == change.data
+            if (change.op == ChangeOp.ADD and not same) or (change.op == ChangeOp.REMOVE and live):
+                effective.append(change)
+        if not effective:
+            return 0
+        first = locked.last_seq + 1
+        now = timezone.now()
+        fresh: list[FeedItem] = []
+        changed: list[FeedItem] = []
+        log: list[FeedChange] = []
+        delta_live = 0
+        for seq, change in enumerate(effective, start=first):
+            item = current.get(change.key)
+            removed: dict[str, Any] = {}
+            if change.op == ChangeOp.ADD:
+                if item is None:
+                    fresh.append(FeedItem(feed=locked, key=change.key, data=change.data,
+                                          added_seq=seq))  # fmt: skip
+                    delta_live += 1
+                else:
+                    delta_live += int(item.removed_seq is not None)
+                    item.data, item.added_seq, item.removed_seq = change.data, seq, None
+                    changed.append(item)
+            else:
+                assert item is not None
+                # A removal carries what was listed, so a member can drop it by its hashes.
+                removed = item.data
+                item.removed_seq = seq
+                changed.append(item)
+                delta_live -= 1
+            log.append(FeedChange(feed=locked, seq=seq, op=change.op, key=change.key,
+                                  data=change.data if change.op == ChangeOp.ADD else removed,
+                                  at=now, reason=(change.reason or reason)[:200]))  # fmt: skip
+        FeedItem.objects.bulk_create(fresh, batch_size=500)
+        FeedItem.objects.bulk_update(changed, ["data", "added_seq", "removed_seq"], batch_size=500)
+        FeedChange.objects.bulk_create(log, batch_size=500)
+        locked.last_seq = first + len(effective) - 1
+        locked.live_count += delta_live
+        locked.updated_at = now
+        locked.save(update_fields=["last_seq", "live_count", "updated_at"])
+    return len(effective)
 
 
 def add(name: str, key: str, data: dict[str, Any] | None = None, *, reason: str = "") -> bool:
     """Put `key` in the feed (or change its data); False if it was there unchanged."""
-    data = data or {}
-    with transaction.atomic():
-        current = FeedItem.objects.filter(feed__name=name, key=key).first()
-        if current is not None and current.removed_seq is None and current.data == data:
-            return False
-        locked, seq = _next_seq(name)
-        FeedItem.objects.update_or_create(
-            feed=locked, key=key, defaults={"data": data, "added_seq": seq, "removed_seq": None}
-        )
-        FeedChange.objects.create(
-            feed=locked, seq=seq, op=ChangeOp.ADD, key=key, data=data, reason=reason[:200]
-        )
-    return True
+    return apply(name, [Change(ChangeOp.ADD, key, data or {})], reason=reason) == 1
 
 
 def remove(name: str, key: str, *, reason: str = "") -> bool:
     """Take `key` out of the feed; False if it was not in it."""
-    with transaction.atomic():
-        current = FeedItem.objects.filter(feed__name=name, key=key, removed_seq=None).first()
-        if current is None:
-            return False
-        locked, seq = _next_seq(name)
-        FeedItem.objects.filter(pk=current.pk).update(removed_seq=seq)
-        FeedChange.objects.create(
-            feed=locked, seq=seq, op=ChangeOp.REMOVE, key=key, reason=reason[:200]
-        )
-    return True
+    return apply(name, [Change(ChangeOp.REMOVE, key)], reason=reason) == 1
 
 
 def snapshot(name: str, batch: int = 5000) -> tuple[int, Iterator[FeedItem]]:

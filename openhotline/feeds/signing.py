@@ -35,7 +35,12 @@ def _canonical(fields: dict[str, Any]) -> bytes:
 
 def manifest(body: bytes, **fields: Any) -> dict[str, Any]:
     """The signed manifest of `body` (the bytes exactly as served, gzip or not)."""
-    signed = {**fields, "sha256": hashlib.sha256(body).hexdigest(), "bytes": len(body)}
+    return manifest_of(hashlib.sha256(body).hexdigest(), len(body), **fields)
+
+
+def manifest_of(sha256: str, size: int, **fields: Any) -> dict[str, Any]:
+    """The signed manifest of a file already hashed while it was written."""
+    signed = {**fields, "sha256": sha256, "bytes": size}
     signature = base64.b64encode(_key().sign(_canonical(signed))).decode()
     return {**signed, "signature": signature, "algorithm": "ed25519"}
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db import connection, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from openhotline.signals.models import EntryChange, EntryHash, HashList, ListEntry
@@ -29,6 +30,12 @@ ENTRY_FIELDS = (
     "non_photographic", "victim_identified", "offender_identified", "series",
     "confirmed_by_police", "first_seen", "provenance",
 )  # fmt: skip
+# Sent inside the transaction that changed entries (created, updated, retired, restored),
+# with `hash_list` and `entry_ids`: the members' Hash List follows in the same commit.
+entries_changed = Signal()
+# Sent when a list's settings change whether its entries are shared (`hash_list`).
+list_changed = Signal()
+
 # Entries stored in one transaction: a failure loses (and rolls back) at most this many.
 BATCH_SIZE = 1000
 
@@ -166,6 +173,9 @@ class _Batch:
             EntryHash.objects.filter(pk__in=stale_hash_ids).delete()
         _insert_hashes(new_hashes)
         _insert_changes(changes)
+        touched = [entry.pk for entry in created] + list(to_update)
+        if touched:
+            entries_changed.send(HashList, hash_list=self.hash_list, entry_ids=touched)
 
     def _existing(self) -> tuple[dict[str, ListEntry], dict[tuple[str, str], ListEntry]]:
         externals = {r.external_id for _, r in self.items if r.external_id}
@@ -337,6 +347,7 @@ def retire_entry(entry: ListEntry, reason: str, *, actor: Any, source: str = "st
         EntryChange.objects.create(entry=entry, action=EntryChange.Action.RETIRED,
                                    changes={"retired": [False, True], "reason": reason[:500]},
                                    source=source, actor=actor, at=now)  # fmt: skip
+        entries_changed.send(HashList, hash_list=entry.hash_list, entry_ids=[entry.pk])
         audit("signals.entry_retired", actor=actor, obj=entry, data={"reason": reason[:500]})
     entry.refresh_from_db()
     return True
@@ -362,6 +373,7 @@ def restore_entry(entry: ListEntry, reason: str, *, actor: Any) -> bool:
         EntryChange.objects.create(entry=entry, action=EntryChange.Action.RESTORED,
                                    changes={"retired": [True, False], "reason": reason[:500]},
                                    source="staff", actor=actor, at=now)  # fmt: skip
+        entries_changed.send(HashList, hash_list=entry.hash_list, entry_ids=[entry.pk])
         audit("signals.entry_restored", actor=actor, obj=entry, data={"reason": reason[:500]})
     entry.refresh_from_db()
     return True

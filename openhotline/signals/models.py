@@ -48,6 +48,9 @@ class HashList(models.Model):
     description = models.CharField(max_length=500, blank=True)
     source = models.CharField(max_length=10, choices=ListSource.choices)
     enabled = models.BooleanField(default=True)
+    # Its live entries go into the members' Hash List feed (while the list is enabled).
+    # Police lists start unshared: what a source lets a hotline pass on is its call.
+    share_with_members = models.BooleanField(default=True)
     # PDQ distance at or below which an entry of this list matches (Meta's default 31).
     pdq_threshold = models.PositiveSmallIntegerField(
         default=31, validators=[MinValueValidator(0), MaxValueValidator(64)]

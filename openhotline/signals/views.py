@@ -23,7 +23,7 @@ from openhotline.accounts.access import staff_required
 from openhotline.accounts.models import Role, User
 from openhotline.audit.services import record
 from openhotline.cases.models import Case
-from openhotline.signals.lists import restore_entry, retire_entry
+from openhotline.signals.lists import list_changed, restore_entry, retire_entry
 from openhotline.signals.models import (
     AllowedHash,
     EntryHash,
@@ -82,7 +82,8 @@ def hash_lists(request: HttpRequest) -> HttpResponse:
 def _create_list(request: HttpRequest) -> HttpResponse:
     form = {k: request.POST.get(k, "").strip() for k in ("name", "source", "description")}
     errors: dict[str, str] = {}
-    hash_list = HashList(name=form["name"], source=form["source"], description=form["description"])
+    hash_list = HashList(name=form["name"], source=form["source"], description=form["description"],
+                         share_with_members=form["source"] != ListSource.POLICE)  # fmt: skip
     try:
         hash_list.full_clean()
     except Exception as exc:  # ValidationError: shown next to its fields
@@ -156,7 +157,8 @@ def hash_list(request: HttpRequest, name: str) -> HttpResponse:
 
 def _settings_of(hash_list: HashList) -> dict[str, Any]:
     return {"enabled": hash_list.enabled, "pdq_threshold": hash_list.pdq_threshold,
-            "photodna_threshold": hash_list.photodna_threshold}  # fmt: skip
+            "photodna_threshold": hash_list.photodna_threshold,
+            "share_with_members": hash_list.share_with_members}  # fmt: skip
 
 
 @staff_required
@@ -166,6 +168,7 @@ def list_settings(request: HttpRequest, name: str) -> HttpResponse:
     the_list = get_object_or_404(HashList, name=name)
     before = _settings_of(the_list)
     the_list.enabled = request.POST.get("enabled") == "on"
+    the_list.share_with_members = request.POST.get("share_with_members") == "on"
     try:
         the_list.pdq_threshold = int(request.POST.get("pdq_threshold", ""))
         raw = request.POST.get("photodna_threshold", "").strip()
@@ -183,6 +186,11 @@ def list_settings(request: HttpRequest, name: str) -> HttpResponse:
         the_list.save()
         record("signals.list_changed", actor=request.user, obj=the_list,
                data={"before": before, "after": after})  # fmt: skip
+        if (before["enabled"], before["share_with_members"]) != (
+            after["enabled"],
+            after["share_with_members"],
+        ):
+            list_changed.send(HashList, hash_list=the_list)
     messages.success(request, "Settings saved.")
     return redirect("signals:list", name=name)
 

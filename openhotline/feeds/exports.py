@@ -1,0 +1,192 @@
+"""Pre-generated snapshot files for the big feeds (a Hash List of ten million entries
+cannot be built per request).
+
+`export` streams the live items in key order, in keyset batches of plain rows, through
+the format's writer, gzip and a SHA-256 into a temporary file, so memory stays flat
+whatever the feed's size. It reads the feed's sequence *before* the scan: changes made
+during the scan may show in the file, and the delta from that sequence repeats them,
+which changes nothing (adds and removes are idempotent per key). The file and its signed
+manifest are renamed into place only when complete; the newest `KEEP` stay.
+
+Layout: FEED_EXPORT_DIR/<feed>/<tier>/<seq>.<format>.gz and <seq>.<format>.manifest.json.
+"""
+
+import datetime as dt
+import gzip
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from openhotline.feeds import render, services, signing
+from openhotline.feeds.hash_list import TIER_FIELDS
+from openhotline.feeds.models import FeedItem, FeedName, Tier
+
+KEEP = 2
+BATCH = 20_000
+ALL = "all"  # the tier of feeds whose items look the same to every member
+
+
+def tiers_of(feed: str) -> tuple[str, ...]:
+    return tuple(Tier.values) if feed == FeedName.HASH_LIST else (ALL,)
+
+
+class _Hashing:
+    """A file that keeps the SHA-256 and size of what is written to it."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw, self.sha256, self.size = raw, hashlib.sha256(), 0
+
+    def write(self, data: bytes) -> int:
+        self.sha256.update(data)
+        self.size += len(data)
+        return self.raw.write(data)
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+
+def _live_rows(feed_id: int, fields: tuple[str, ...] | None) -> Iterator[render.Row]:
+    """(seq, "add", key, data) of the live items in key order, batch by batch."""
+    table = connection.ops.quote_name(FeedItem._meta.db_table)
+    # The table name is the model's and the limit a constant; the values are bound.
+    where = "WHERE feed_id = %s AND removed_seq IS NULL AND key > %s"
+    sql = f"SELECT key, added_seq, data FROM {table} {where} ORDER BY key LIMIT {BATCH}"  # noqa: S608
+    last = ""
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [feed_id, last])
+            rows = cursor.fetchall()
+        for key, seq, raw in rows:
+            data = orjson.loads(raw) if isinstance(raw, str | bytes) else raw
+            if fields is not None:
+                data = {name: data[name] for name in fields if name in data}
+            yield seq, "add", key, data
+        if len(rows) < BATCH:
+            return
+        last = rows[-1][0]
+
+
+@dataclass(frozen=True)
+class Export:
+    path: Path
+    manifest: dict[str, Any]
+
+    @property
+    def seq(self) -> int:
+        return int(self.manifest["to_seq"])
+
+
+def _folder(feed: str, tier: str) -> Path:
+    return Path(settings.FEED_EXPORT_DIR) / feed / tier
+
+
+def export(
+    feed: str, tier: str = ALL, fmt: str = "jsonl", progress: Callable[[int], None] | None = None
+) -> Export:
+    """Write the snapshot file of `feed` for `tier` in `fmt`; the file at the feed's
+    current sequence if one exists already."""
+    if tier not in tiers_of(feed):
+        raise ValueError(f"{feed} has tiers {', '.join(tiers_of(feed))}, not {tier!r}")
+    the_feed = services.feed(feed)
+    at = the_feed.last_seq
+    folder = _folder(feed, tier)
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / f"{at}.{fmt}.gz"
+    existing = newest(feed, tier, fmt)
+    if existing is not None and existing.seq == at:
+        return existing
+    partial = folder / f".{at}.{fmt}.{os.getpid()}.partial"
+    fields = TIER_FIELDS[tier] if feed == FeedName.HASH_LIST else None
+    rows = _counted(_live_rows(the_feed.pk, fields), progress)
+    with open(partial, "wb") as raw:
+        hashing = _Hashing(raw)
+        # Level 3: most of level 6's size at twice its speed, which is what bounds export.
+        with gzip.GzipFile(fileobj=hashing, mode="wb", compresslevel=3, mtime=0) as packed:
+            written = render.write(feed, fmt, rows, packed)  # type: ignore[arg-type]
+        raw.flush()
+        os.fsync(raw.fileno())
+    manifest = signing.manifest_of(
+        hashing.sha256.hexdigest(), hashing.size, feed=feed, kind="snapshot", format=fmt,
+        encoding="gzip", from_seq=0, to_seq=at, count=written, more=False, tier=tier,
+        made_at=timezone.now().isoformat(timespec="seconds"),
+    )  # fmt: skip
+    manifest_path = final.with_name(f"{at}.{fmt}.manifest.json")
+    os.replace(partial, final)
+    _write_atomically(manifest_path, json.dumps(manifest, indent=1).encode())
+    _prune(folder, fmt)
+    return Export(final, manifest)
+
+
+def _counted(
+    rows: Iterator[render.Row], progress: Callable[[int], None] | None
+) -> Iterator[render.Row]:
+    if progress is None:
+        yield from rows
+        return
+    n = 0
+    for n, row in enumerate(rows, start=1):
+        if n % 100_000 == 0:
+            progress(n)
+        yield row
+    progress(n)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    with open(partial, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(partial, path)
+
+
+def _complete(folder: Path, fmt: str) -> list[tuple[int, Path]]:
+    """(seq, manifest path) of the finished files, newest first. A file counts only
+    once its manifest is in place: the manifest is renamed in last."""
+    found = []
+    for manifest in folder.glob(f"*.{fmt}.manifest.json"):
+        head = manifest.name.split(".", 1)[0]
+        if head.isdigit() and manifest.with_name(f"{head}.{fmt}.gz").exists():
+            found.append((int(head), manifest))
+    return sorted(found, reverse=True)
+
+
+def newest(feed: str, tier: str, fmt: str) -> Export | None:
+    folder = _folder(feed, tier)
+    if not folder.is_dir():
+        return None
+    for seq, manifest_path in _complete(folder, fmt):
+        try:
+            manifest = json.loads(manifest_path.read_bytes())
+        except (OSError, ValueError):
+            continue
+        return Export(manifest_path.with_name(f"{seq}.{fmt}.gz"), manifest)
+    return None
+
+
+def _prune(folder: Path, fmt: str) -> None:
+    for seq, manifest in _complete(folder, fmt)[KEEP:]:
+        manifest.unlink(missing_ok=True)
+        manifest.with_name(f"{seq}.{fmt}.gz").unlink(missing_ok=True)
+
+
+def stale(feed: str, tier: str, fmt: str) -> bool:
+    """Whether the newest file is missing, too old or too many changes behind."""
+    current = newest(feed, tier, fmt)
+    if current is None:
+        return True
+    behind = services.feed(feed).last_seq - current.seq
+    made = dt.datetime.fromisoformat(current.manifest.get("made_at", "1970-01-01T00:00:00+00:00"))
+    age = (timezone.now() - made).total_seconds()
+    return behind > settings.FEED_EXPORT_MAX_CHANGES or (
+        behind > 0 and age > settings.FEED_EXPORT_MAX_AGE_SECONDS
+    )

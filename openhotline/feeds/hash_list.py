@@ -1,0 +1,121 @@
+"""The members' Hash List: the live entries of every enabled hash list that is shared with
+members, one feed item per entry, keyed by the entry's number (zero-padded, so key order
+is number order). The feed follows the hash lists in the same transaction as each change
+(`signals.lists.entries_changed`); turning a list on, off, or its sharing walks the
+whole list in the background (`tasks.sync_list_task`).
+
+What a member sees of an item depends on its licence's tier (`for_tier`): hashes only;
+hashes with the category; or everything the hotline knows that a member may use.
+The source's own ids and provenance notes never leave the hotline.
+"""
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from django.db.models import Prefetch
+
+from openhotline.feeds import services
+from openhotline.feeds.models import ChangeOp, FeedName, Tier
+from openhotline.signals.models import EntryHash, HashList, ListEntry
+
+NAME = FeedName.HASH_LIST
+BATCH = 2000
+
+CATEGORY_FIELDS = ("uk_category", "interpol_baseline", "vics_category", "non_photographic")
+FULL_FIELDS = (
+    "list", "grade", "age_band", "victim_identified", "offender_identified", "series",
+    "confirmed_by_police", "first_seen",
+)  # fmt: skip
+TIER_FIELDS: dict[str, tuple[str, ...]] = {
+    Tier.BASIC: ("hashes", "pdq_quality"),
+    Tier.CATEGORY: ("hashes", "pdq_quality", *CATEGORY_FIELDS),
+    Tier.FULL: ("hashes", "pdq_quality", *CATEGORY_FIELDS, *FULL_FIELDS),
+}
+
+
+def key_of(entry_id: int) -> str:
+    return f"{entry_id:012d}"
+
+
+def for_tier(data: dict[str, Any], tier: str) -> dict[str, Any]:
+    """What a licence of `tier` may see of an item."""
+    return {name: data[name] for name in TIER_FIELDS[tier] if name in data}
+
+
+def record_of(entry: ListEntry, hashes: Iterable[EntryHash]) -> dict[str, Any] | None:
+    """The feed's data for an entry, or None when it should not be listed."""
+    usable = {row.hash_type: row for row in hashes if row.usable_for_matching}
+    hash_list = entry.hash_list
+    if (
+        not usable
+        or entry.retired_at is not None
+        or not hash_list.enabled
+        or not hash_list.share_with_members
+    ):
+        return None
+    pdq = usable.get("pdq")
+    data: dict[str, Any] = {
+        "hashes": {name: usable[name].value for name in sorted(usable)},
+        "list": hash_list.name,
+    }
+    if pdq is not None and pdq.quality is not None:
+        data["pdq_quality"] = pdq.quality
+    for name in (*CATEGORY_FIELDS, *FULL_FIELDS):
+        if name == "list":
+            continue
+        value = getattr(entry, name)
+        if value in ("", None):
+            continue
+        data[name] = value.isoformat() if hasattr(value, "isoformat") else value
+    return data
+
+
+def sync_entries(entry_ids: Iterable[int], *, reason: str = "hash list") -> int:
+    """Bring these entries' feed items in line with the entries (idempotent): returns
+    the changes made."""
+    ids = sorted(set(entry_ids))
+    made = 0
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start : start + BATCH]
+        entries = {
+            entry.pk: entry
+            for entry in ListEntry.objects.filter(pk__in=chunk)
+            .select_related("hash_list")
+            .prefetch_related(Prefetch("hashes", to_attr="all_hashes"))
+        }
+        changes = []
+        for entry_id in chunk:
+            entry = entries.get(entry_id)
+            data = record_of(entry, entry.all_hashes) if entry is not None else None
+            if data is None:
+                changes.append(services.Change(ChangeOp.REMOVE, key_of(entry_id)))
+            else:
+                changes.append(services.Change(ChangeOp.ADD, key_of(entry_id), data))
+        made += services.apply(NAME, changes, reason=reason)
+    return made
+
+
+def _ids_of(hash_list: HashList) -> Iterator[list[int]]:
+    last = 0
+    while True:
+        ids = list(
+            ListEntry.objects.filter(hash_list=hash_list, pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:BATCH]
+        )
+        if not ids:
+            return
+        yield ids
+        last = ids[-1]
+
+
+def sync_list(hash_list: HashList, progress: Callable[[int, int], None] | None = None) -> int:
+    """Walk a whole list after its settings changed; each batch commits on its own, so a
+    walk cut short is finished by running it again."""
+    seen = made = 0
+    for ids in _ids_of(hash_list):
+        made += sync_entries(ids, reason=f"list {hash_list.name} settings")
+        seen += len(ids)
+        if progress is not None:
+            progress(seen, made)
+    return made

@@ -1,0 +1,226 @@
+"""Pre-generated snapshot files: complete, signed, per tier and format, served from disk
+for big feeds; a snapshot plus the deltas after it is always the server's list, even when
+the list changed while the file was written."""
+
+import base64
+import csv
+import gzip
+import io
+import json
+
+import pytest
+from django.test import Client
+
+from openhotline.accounts.models import Organisation
+from openhotline.feeds import exports, hash_list, services, signing
+from openhotline.feeds.keys import issue_key
+from openhotline.feeds.models import AccessLog, FeedItem, Licence, Tier
+from openhotline.signals.formats import vics
+from openhotline.signals.lists import import_records
+from openhotline.signals.models import HashList, ListSource
+from openhotline.signals.records import build_record
+from tests.tasks import run_due_tasks
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/feeds/hash-list"
+
+
+@pytest.fixture(autouse=True)
+def _export_dir(settings, tmp_path) -> None:
+    settings.FEED_EXPORT_DIR = tmp_path / "feeds"
+
+
+def own_list(n: int) -> HashList:
+    own = HashList.objects.create(name="own-grading", source=ListSource.OWN)
+    rows: list = []
+    for i in range(n):
+        record = build_record({
+            "md5": f"{i:032x}", "sha1": f"{i:040x}", "grade": "sexual_posing",
+            "age_band": "7-10", "victim_identified": "true" if i % 2 else "false",
+            "series": "=cmd|' /C calc'!A0" if i == 0 else "",
+        })  # fmt: skip
+        rows.append((f"row {i}", record, []))
+    import_records(own, rows, source="test")
+    return own
+
+
+def live(name: str = "hash-list") -> dict[str, dict]:
+    return {i.key: i.data for i in FeedItem.objects.filter(feed__name=name, removed_seq=None)}
+
+
+def read_jsonl(path) -> dict[str, dict]:
+    with gzip.open(path) as f:
+        return {row["key"]: row["data"] for row in map(json.loads, f)}
+
+
+def member_client(tier: str) -> Client:
+    org = Organisation.objects.create(name=f"Member {tier}", kind="member")
+    Licence.objects.create(organisation=org, feed="hash-list", tier=tier)
+    key = issue_key(org, feeds=["hash-list"]).plaintext
+    return Client(headers={"Authorization": f"Bearer {key}", "Accept-Encoding": "gzip"})
+
+
+def test_an_export_holds_every_live_item_and_its_manifest_verifies() -> None:
+    own_list(25)
+    made = exports.export("hash-list", Tier.FULL, "jsonl")
+    assert read_jsonl(made.path) == live()
+    assert (
+        made.manifest["count"] == 25
+        and made.manifest["to_seq"] == services.feed("hash-list").last_seq
+    )
+    fields = signing.verify(made.path.read_bytes(), made.manifest, signing.public_key_pem())
+    assert fields["tier"] == "full" and fields["encoding"] == "gzip"
+    # Asked again with nothing changed, the same file comes back; no temporary files stay.
+    assert exports.export("hash-list", Tier.FULL, "jsonl").path == made.path
+    assert not list(made.path.parent.glob(".*partial"))
+
+
+def test_changes_during_the_export_are_put_right_by_the_delta_after_it(monkeypatch) -> None:
+    own_list(12)
+    monkeypatch.setattr(exports, "BATCH", 3)
+    keys = sorted(live())
+    real_rows = exports._live_rows
+
+    def rows_while_changing(feed_id, fields):
+        for n, row in enumerate(real_rows(feed_id, fields)):
+            if n == 4:  # mid-scan: remove one already written, one still to come; add one
+                services.remove("hash-list", keys[1])
+                services.remove("hash-list", keys[10])
+                services.add("hash-list", "999999999999", {"hashes": {"md5": "f" * 32}})
+            yield row
+
+    monkeypatch.setattr(exports, "_live_rows", rows_while_changing)
+    made = exports.export("hash-list", Tier.FULL, "jsonl")
+    copy = read_jsonl(made.path)
+    changes, _, more = services.delta("hash-list", str(made.seq))
+    assert not more
+    for change in changes:
+        if change.op == "add":
+            copy[change.key] = change.data
+        else:
+            copy.pop(change.key, None)
+    assert copy == live()
+
+
+def test_only_the_newest_files_are_kept() -> None:
+    own = own_list(3)
+    paths = []
+    for i in range(4):
+        import_records(own, [("row", build_record({"md5": f"{100 + i:032x}"}), [])], source="t")
+        paths.append(exports.export("hash-list", Tier.BASIC, "jsonl").path)
+    assert [p.exists() for p in paths] == [False, False, True, True]
+    newest = exports.newest("hash-list", Tier.BASIC, "jsonl")
+    assert newest is not None and newest.path == paths[-1]
+
+
+def test_a_big_feeds_snapshot_is_prepared_then_streamed_per_tier(
+    settings, django_capture_on_commit_callbacks
+) -> None:
+    settings.FEED_INLINE_SNAPSHOT_LIMIT = 5
+    own_list(8)
+    basic, full = member_client(Tier.BASIC), member_client(Tier.FULL)
+    with django_capture_on_commit_callbacks(execute=True):
+        waiting = basic.get(f"{URL}/snapshot")
+    assert waiting.status_code == 503 and waiting["Retry-After"] == "120"
+    assert waiting.json()["error"] == "preparing"
+    assert run_due_tasks("export_task") == ["8.jsonl.gz: 8 items"]
+    for client, tier, fields in (
+        (basic, "basic", {"hashes"}),
+        (full, "full", {"hashes", "grade", "age_band", "list", "uk_category"}),
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            first = client.get(f"{URL}/snapshot")
+        if first.status_code == 503:  # the full tier's file is made on its first request
+            run_due_tasks("export_task")
+            first = client.get(f"{URL}/snapshot")
+        assert first.status_code == 200 and first["Content-Encoding"] == "gzip"
+        body = b"".join(first.streaming_content)  # type: ignore[attr-defined]
+        manifest = json.loads(base64.b64decode(first["X-Feed-Manifest"]))
+        assert signing.verify(body, manifest, signing.public_key_pem())["tier"] == tier
+        assert first["X-Feed-Cursor"] == "8"
+        rows = [json.loads(line) for line in gzip.decompress(body).splitlines()]
+        assert len(rows) == 8
+        assert fields <= set(rows[0]["data"]) <= fields | {
+            "interpol_baseline", "vics_category", "non_photographic", "victim_identified",
+            "series",
+        }  # fmt: skip
+        again = client.get(f"{URL}/snapshot", headers={"If-None-Match": first["ETag"]})
+        assert again.status_code == 304
+    assert AccessLog.objects.filter(endpoint="snapshot", status=200, items=8).count() == 4
+
+
+def test_a_client_without_gzip_gets_the_signed_gz_file_as_an_attachment(settings) -> None:
+    settings.FEED_INLINE_SNAPSHOT_LIMIT = 1
+    own_list(3)
+    exports.export("hash-list", Tier.BASIC, "csv")
+    org = Organisation.objects.create(name="Plain", kind="member")
+    Licence.objects.create(organisation=org, feed="hash-list")
+    key = issue_key(org, feeds=["hash-list"]).plaintext
+    response = Client(headers={"Authorization": f"Bearer {key}"}).get(
+        f"{URL}/snapshot", {"format": "csv"}
+    )
+    assert response.status_code == 200 and response["Content-Type"] == "application/gzip"
+    assert "Content-Encoding" not in response
+    streamed = b"".join(response.streaming_content)  # type: ignore[attr-defined]
+    text = gzip.decompress(streamed).decode()
+    header = next(csv.reader(io.StringIO(text)))
+    assert header[:5] == ["seq", "op", "key", "md5", "sha1"]
+
+
+def test_hash_list_csv_has_a_column_per_field_and_guards_formulas() -> None:
+    own_list(2)
+    made = exports.export("hash-list", Tier.FULL, "csv")
+    rows = list(csv.DictReader(io.StringIO(gzip.decompress(made.path.read_bytes()).decode())))
+    assert {r["md5"] for r in rows} == {f"{0:032x}", f"{1:032x}"}
+    assert {r["uk_category"] for r in rows} == {"C"}
+    assert [r["series"] for r in rows if r["series"]] == ["'=cmd|' /C calc'!A0"]
+    assert {r["victim_identified"] for r in rows} == {"true", "false"}
+
+
+def test_hash_list_vics_reads_back_with_the_vics_reader(manager) -> None:
+    own_list(3)
+    made = exports.export("hash-list", Tier.FULL, "vics")
+    results = list(vics.read(io.BytesIO(gzip.decompress(made.path.read_bytes()))))
+    records = [r.record for r in results]
+    assert all(r is not None for r in records) and len(records) == 3
+    by_id = {int(r.external_id): r for r in records if r is not None}
+    assert set(by_id) == {int(k) for k in live()}
+    first = by_id[min(by_id)]
+    assert first.hashes["md5"] == f"{0:032x}" and first.grade == "sexual_posing"
+
+
+def test_a_vics_delta_marks_a_removal_as_retired(manager) -> None:
+    own_list(2)
+    org = Organisation.objects.create(name="VICS user", kind="member")
+    Licence.objects.create(organisation=org, feed="hash-list", tier=Tier.CATEGORY)
+    key = issue_key(org, feeds=["hash-list"]).plaintext
+    cursor = services.feed("hash-list").last_seq
+    (gone,) = [k for k in sorted(live())][:1]
+    services.remove("hash-list", gone)
+    response = Client(headers={"Authorization": f"Bearer {key}"}).get(
+        f"{URL}/delta", {"cursor": str(cursor), "format": "vics"}
+    )
+    assert response.status_code == 200
+    (result,) = list(vics.read(io.BytesIO(response.content)))
+    assert result.record is not None and result.record.retired
+    assert int(result.record.external_id) == int(gone)
+
+
+def test_vics_is_only_for_the_hash_list(company_key: str) -> None:
+    response = Client(headers={"Authorization": f"Bearer {company_key}"}).get(
+        "/api/v1/feeds/url-list/delta", {"cursor": "0", "format": "vics"}
+    )
+    assert response.status_code == 400 and response.json()["error"] == "format"
+
+
+@pytest.fixture
+def company_key() -> str:
+    org = Organisation.objects.create(name="URL taker", kind="member")
+    Licence.objects.create(organisation=org, feed="url-list")
+    return issue_key(org, feeds=["url-list"]).plaintext
+
+
+def test_an_unknown_tier_is_refused() -> None:
+    with pytest.raises(ValueError, match="tiers"):
+        exports.export("url-list", Tier.FULL, "jsonl")
+    assert hash_list.key_of(7) == "000000000007"

@@ -1,0 +1,126 @@
+"""The members' Hash List follows the hash lists: imports, retirements, restores and a
+list's settings, in the same commit; members see what their licence's tier allows."""
+
+import pytest
+
+from openhotline.feeds import hash_list, services
+from openhotline.feeds.models import FeedItem, Tier
+from openhotline.feeds.tasks import sync_list_task
+from openhotline.signals.lists import import_records, restore_entry, retire_entry
+from openhotline.signals.models import HashList, ListEntry, ListSource
+from openhotline.signals.records import build_record
+from tests.conftest import verified_client
+from tests.tasks import run_due_tasks
+
+pytestmark = pytest.mark.django_db
+FEED = "hash-list"
+MD5 = "0123456789abcdef0123456789abcdef"
+PDQ = "f" * 16 + "0" * 48
+
+
+def records(n: int, **meta):
+    rows: list = []
+    for i in range(n):
+        record = build_record(
+            {"md5": f"{i:032x}", "external_id": f"caid-{i}", "grade": "sexual_posing",
+             "age_band": "7-10", "provenance": "seized 2026, op. secret", **meta}
+        )  # fmt: skip
+        rows.append((f"row {i}", record, []))
+    return rows
+
+
+def live(name: str = FEED) -> dict[str, dict]:
+    return {i.key: i.data for i in FeedItem.objects.filter(feed__name=name, removed_seq=None)}
+
+
+def test_an_import_lists_every_entry_with_its_hashes_and_never_the_sources_ids() -> None:
+    own = HashList.objects.create(name="own-grading", source=ListSource.OWN)
+    import_records(own, records(3), source="test")
+    items = live()
+    assert len(items) == 3
+    entry = ListEntry.objects.get(external_id="caid-1")
+    data = items[hash_list.key_of(entry.pk)]
+    assert data["hashes"] == {"md5": f"{1:032x}"}
+    assert data["grade"] == "sexual_posing" and data["age_band"] == "7-10"
+    assert data["uk_category"] == "C" and data["list"] == "own-grading"
+    # The source's own ids and its provenance notes stay in the hotline.
+    assert "caid-1" not in str(data) and "secret" not in str(data)
+    assert services.feed(FEED).live_count == 3
+    # Importing the same file again changes nothing, so members download nothing new.
+    before = services.feed(FEED).last_seq
+    import_records(own, records(3), source="test")
+    assert services.feed(FEED).last_seq == before
+
+
+def test_retiring_and_restoring_an_entry_removes_and_adds_it_again(manager) -> None:
+    own = HashList.objects.create(name="own-grading", source=ListSource.OWN)
+    import_records(own, records(2), source="test")
+    entry = ListEntry.objects.get(external_id="caid-0")
+    key = hash_list.key_of(entry.pk)
+    retire_entry(entry, "a false positive", actor=manager)
+    assert key not in live() and len(live()) == 1
+    restore_entry(entry, "checked again", actor=manager)
+    assert key in live()
+    changes, _, _ = services.delta(FEED, "0")
+    assert [c.op for c in changes if c.key == key] == ["add", "remove", "add"]
+
+
+def test_switching_a_list_off_or_unsharing_it_empties_it_from_the_feed(
+    manager, django_capture_on_commit_callbacks
+) -> None:
+    own = HashList.objects.create(name="own-grading", source=ListSource.OWN)
+    import_records(own, records(5), source="test")
+    client = verified_client(manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/staff/lists/own-grading/settings/",
+            {"enabled": "on", "pdq_threshold": "31", "photodna_threshold": ""},
+        )
+    assert response.status_code == 302
+    run_due_tasks("sync_list")
+    assert live() == {}
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/staff/lists/own-grading/settings/",
+            {"enabled": "on", "share_with_members": "on", "pdq_threshold": "31"},
+        )
+    run_due_tasks("sync_list")
+    assert len(live()) == 5
+    HashList.objects.filter(pk=own.pk).update(enabled=False)
+    sync_list_task.call(own.pk)
+    assert live() == {}
+
+
+def test_a_police_list_made_on_the_staff_page_starts_unshared(manager) -> None:
+    client = verified_client(manager)
+    client.post("/staff/lists/", {"name": "caid", "source": "police", "description": ""})
+    client.post("/staff/lists/", {"name": "partner-x", "source": "partner"})
+    assert HashList.objects.get(name="caid").share_with_members is False
+    assert HashList.objects.get(name="partner-x").share_with_members is True
+    import_records(HashList.objects.get(name="caid"), records(2), source="test")
+    assert live() == {}
+
+
+def test_a_weak_pdq_is_not_listed_as_a_hash_to_block() -> None:
+    own = HashList.objects.create(name="own-grading", source=ListSource.OWN)
+    weak = build_record({"pdq": PDQ, "pdq_quality": "20"})
+    both = build_record({"pdq": PDQ.replace("f", "e"), "md5": MD5, "pdq_quality": "20"})
+    import_records(own, [("row 1", weak, []), ("row 2", both, [])], source="test")
+    assert [d["hashes"] for d in live().values()] == [{"md5": MD5}]
+
+
+@pytest.mark.parametrize(
+    ("tier", "fields"),
+    [
+        (Tier.BASIC, {"hashes"}),
+        (Tier.CATEGORY, {"hashes", "uk_category", "interpol_baseline", "vics_category",
+                         "non_photographic"}),
+        (Tier.FULL, {"hashes", "uk_category", "interpol_baseline", "vics_category",
+                     "non_photographic", "list", "grade", "age_band", "victim_identified"}),
+    ],
+)  # fmt: skip
+def test_each_tier_sees_only_its_fields(tier: str, fields: set[str]) -> None:
+    own = HashList.objects.create(name="own-grading", source=ListSource.OWN)
+    import_records(own, records(1, victim_identified="true"), source="test")
+    (data,) = live().values()
+    assert set(hash_list.for_tier(data, tier)) == fields
