@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from openhotline.cases.api import CaseDetailView, CaseListView
 from openhotline.core.admin_site import StaffAdminSite
 from openhotline.feeds import api as feed_api
+from openhotline.feeds import match_api
 from openhotline.feeds import views as feed_views
 from openhotline.intake.api import ReportsView
 
@@ -20,6 +21,7 @@ api_v1 = [
     path("cases/<int:pk>", CaseDetailView.as_view(), name="case"),
     path("feeds/<str:name>/snapshot", feed_api.snapshot, name="feed-snapshot"),
     path("feeds/<str:name>/delta", feed_api.delta, name="feed-delta"),
+    path("match", match_api.match, name="match"),
 ]
 
 urlpatterns = [

@@ -27,9 +27,10 @@ MAX_LIMIT = 10_000
 
 
 def problem_response(problem: Problem) -> JsonResponse:
-    response = JsonResponse(
-        {"error": problem.code, "detail": problem.message}, status=problem.status
-    )
+    body: dict[str, Any] = {"error": problem.code, "detail": problem.message}
+    if problem.errors is not None:
+        body["errors"] = problem.errors
+    response = JsonResponse(body, status=problem.status)
     if problem.retry_after is not None:
         response["Retry-After"] = str(problem.retry_after)
     return response
@@ -76,10 +77,10 @@ def _respond(
 
 
 def log(key: MemberKey | None, endpoint: str, feed: str, status: int, items: int = 0,
-        size: int = 0) -> None:  # fmt: skip
+        size: int = 0, *, matched: int = 0) -> None:  # fmt: skip
     AccessLog.objects.create(
         key=key, organisation=key.organisation if key else None, endpoint=endpoint, feed=feed,
-        status=status, items=items, bytes=size,
+        status=status, items=items, bytes=size, matched=matched,
     )  # fmt: skip
 
 

@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from openhotline.core.client_address import client_address
-from openhotline.feeds.models import Licence, MemberKey
+from openhotline.feeds.models import Licence, MemberKey, Membership
 
 PREFIX = "ohk_"
 _ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
@@ -24,11 +24,17 @@ _ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 
 class Problem(Exception):
     def __init__(
-        self, status: int, code: str, message: str, *, retry_after: int | None = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        retry_after: int | None = None,
+        errors: list[dict[str, Any]] | None = None,
     ) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
-        self.retry_after = retry_after
+        self.retry_after, self.errors = retry_after, errors
 
 
 def _digest(secret: str) -> str:
@@ -86,6 +92,8 @@ def member_for(request: HttpRequest, *, feed: str | None = None, match: bool = F
             raise Problem(403, "licence", f"Your organisation has no licence for {feed}.")
     if match and not key.can_match:
         raise Problem(403, "scope", "This API key is not for the matching API.")
+    if match and not Membership.objects.filter(organisation=key.organisation, can_match=True):
+        raise Problem(403, "licence", "Your organisation has not been given the matching API.")
     MemberKey.objects.filter(pk=key.pk).update(last_used_at=now)
     return key
 

@@ -93,6 +93,24 @@ class Licence(models.Model):
         return f"{self.organisation} → {self.feed} ({self.tier})"
 
 
+class Membership(models.Model):
+    """What a member organisation may do beyond downloading its licensed feeds."""
+
+    organisation = models.OneToOneField(
+        "accounts.Organisation", on_delete=models.CASCADE, related_name="membership"
+    )
+    can_match = models.BooleanField(default=False, help_text="May use the matching API.")
+    can_send_images = models.BooleanField(
+        default=False, help_text="May send images to the matching API (hashed, never kept)."
+    )
+    calls_per_minute = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Matching calls per key per minute; empty: the setting."
+    )
+
+    def __str__(self) -> str:
+        return f"membership of {self.organisation}"
+
+
 class MemberKey(models.Model):
     """An API key: `ohk_<key_id>_<secret>`; only the secret's SHA-256 is stored. Scoped to
     feeds (within the organisation's licences) and to matching, expiring, revocable, and
@@ -129,6 +147,7 @@ class AccessLog(models.Model):
     feed = models.CharField(max_length=30, blank=True)
     status = models.PositiveSmallIntegerField()
     items = models.PositiveIntegerField(default=0)
+    matched = models.PositiveIntegerField(default=0)
     bytes = models.PositiveBigIntegerField(default=0)
 
     def __str__(self) -> str:

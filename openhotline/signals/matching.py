@@ -12,7 +12,7 @@ repeat); `suggest_for_case` puts the most severe matched grade on the case and r
 priority. Software suggests; the analyst confirms.
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -21,6 +21,7 @@ from django.db.models import Q
 
 from openhotline.signals import pdq_store
 from openhotline.signals.models import AllowedHash, EntryHash, HashList, ListEntry, Match, MediaHash
+from openhotline.signals.pdq_index import codes_from_hex
 from openhotline.signals.services import lookup_key
 from openhotline.signals.types import HASH_TYPES, PDQ, PHOTODNA, HashValue
 
@@ -73,23 +74,54 @@ def threshold_for(hash_list: HashList, hash_type: str) -> float:
 
 def find_matches(values: Iterable[HashValue]) -> list[Candidate]:
     """Every live entry of an enabled list that one of `values` matches."""
-    found: list[Candidate] = []
-    for value in values:
-        if not value.usable_for_matching or not value.value or value.hash_type not in HASH_TYPES:
-            continue
-        hits = list(_hits(value))
-        if not hits:
-            continue
-        rows = {
-            row.pk: row
+    found = [c for candidates in find_many(list(values)) for c in candidates]
+    found.sort(key=lambda c: (c.allowed_by is not None, c.distance, -c.entry.severity, c.entry.pk))
+    return found
+
+
+def find_many(values: Sequence[HashValue]) -> list[list[Candidate]]:
+    """`find_matches` for each of `values` in turn, in a few queries whatever their
+    number: exact hashes by one indexed lookup per type, PDQ by one batch search of the
+    index, and every candidate read back in one go."""
+    hits: list[list[tuple[int, float]]] = [[] for _ in values]
+    usable = [
+        i for i, v in enumerate(values)
+        if v.usable_for_matching and v.value and v.hash_type in HASH_TYPES
+    ]  # fmt: skip
+    for name in EXACT_TYPES:
+        wanted: dict[str, list[int]] = {}
+        for i in usable:
+            if values[i].hash_type == name:
+                wanted.setdefault(lookup_key(values[i].value), []).append(i)
+        for keys in _chunks(list(wanted)):
+            for pk, key in EntryHash.objects.filter(
+                hash_type=name, lookup_key__in=keys
+            ).values_list("pk", "lookup_key"):
+                for i in wanted[key]:
+                    hits[i].append((pk, 0.0))
+    pdq_at = [i for i in usable if values[i].hash_type == "pdq"]
+    if pdq_at:
+        codes = codes_from_hex(PDQ.normalize(values[i].value) for i in pdq_at)
+        radius = _widest_pdq_threshold()
+        for i, found in zip(pdq_at, pdq_store.current().search_many(codes, radius), strict=True):
+            hits[i].extend((int(pk), float(distance)) for pk, distance in found)
+    for i in usable:
+        if values[i].hash_type not in (*EXACT_TYPES, "pdq"):
+            hits[i].extend(_scan(values[i].hash_type, values[i].value))
+    rows: dict[int, EntryHash] = {}
+    for pks in _chunks(sorted({pk for found in hits for pk, _ in found})):
+        rows.update(
+            (row.pk, row)
             for row in EntryHash.objects.filter(
-                pk__in=[pk for pk, _ in hits],
-                usable_for_matching=True,
-                entry__retired_at=None,
+                pk__in=pks, usable_for_matching=True, entry__retired_at=None,
                 entry__hash_list__enabled=True,
             ).select_related("entry", "entry__hash_list")
-        }
-        for pk, distance in hits:
+        )  # fmt: skip
+    allowed = _allow_lists({row.entry.hash_list_id for row in rows.values()})
+    results: list[list[Candidate]] = []
+    for value, value_hits in zip(values, hits, strict=True):
+        candidates = []
+        for pk, distance in value_hits:
             row = rows.get(pk)
             if row is None:
                 continue
@@ -97,32 +129,19 @@ def find_matches(values: Iterable[HashValue]) -> list[Candidate]:
             limit = threshold_for(hash_list, value.hash_type)
             if distance > limit:
                 continue
-            found.append(Candidate(
+            candidates.append(Candidate(
                 entry=row.entry, hash_list=hash_list, hash_type=value.hash_type,
                 distance=distance, threshold=limit, query_value=value.value,
-                entry_value=row.value, allowed_by=_allowed(hash_list, value, limit),
+                entry_value=row.value,
+                allowed_by=_allowed(allowed.get(hash_list.pk, []), value, limit),
             ))  # fmt: skip
-    found.sort(key=lambda c: (c.allowed_by is not None, c.distance, -c.entry.severity, c.entry.pk))
-    return found
+        results.append(candidates)
+    return results
 
 
-def _hits(value: HashValue) -> Iterator[tuple[int, float]]:
-    """(EntryHash id, distance) of rows that may match: exact, or within the widest
-    threshold any list could have."""
-    name = value.hash_type
-    if name in EXACT_TYPES:
-        key = lookup_key(value.value)
-        for pk in EntryHash.objects.filter(hash_type=name, lookup_key=key).values_list(
-            "pk", flat=True
-        ):
-            yield pk, 0.0
-    elif name == "pdq":
-        radius = _widest_pdq_threshold()
-        code = bytes.fromhex(PDQ.normalize(value.value))
-        for pk, distance in pdq_store.current().search(code, radius=radius):
-            yield int(pk), float(distance)
-    else:
-        yield from _scan(name, value.value)
+def _chunks[T](items: list[T], size: int = 500) -> Iterator[list[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _widest_pdq_threshold() -> int:
@@ -145,16 +164,21 @@ def _scan(name: str, query: str) -> Iterator[tuple[int, float]]:
             yield pk, distance
 
 
-def _allowed(hash_list: HashList, value: HashValue, limit: float) -> AllowedHash | None:
-    """The allow-list row of `hash_list` that cancels a match on `value`, if any."""
-    allowed = AllowedHash.objects.filter(hash_list=hash_list, hash_type=value.hash_type)
+def _allow_lists(list_ids: set[int]) -> dict[int, list[AllowedHash]]:
+    by_list: dict[int, list[AllowedHash]] = {}
+    for row in AllowedHash.objects.filter(hash_list_id__in=list_ids).order_by("pk"):
+        by_list.setdefault(row.hash_list_id, []).append(row)
+    return by_list
+
+
+def _allowed(rows: list[AllowedHash], value: HashValue, limit: float) -> AllowedHash | None:
+    """The allow-list row (of the candidate's list) that cancels a match on `value`."""
+    mine = [row for row in rows if row.hash_type == value.hash_type]
     if value.hash_type in EXACT_TYPES:
-        return allowed.filter(lookup_key=lookup_key(value.value)).first()
+        key = lookup_key(value.value)
+        return next((row for row in mine if row.lookup_key == key), None)
     hash_type = HASH_TYPES[value.hash_type]
-    for row in allowed.order_by("pk"):
-        if hash_type.distance(value.value, row.value) <= limit:
-            return row
-    return None
+    return next((row for row in mine if hash_type.distance(value.value, row.value) <= limit), None)
 
 
 def media_values(media_id: int) -> list[HashValue]:
