@@ -8,7 +8,8 @@ during the scan may show in the file, and the delta from that sequence repeats t
 which changes nothing (adds and removes are idempotent per key). The file and its signed
 manifest are renamed into place only when complete; the newest `KEEP` stay.
 
-Layout: FEED_EXPORT_DIR/<feed>/<tier>/<seq>.<format>.gz and <seq>.<format>.manifest.json.
+Layout: FEED_EXPORT_DIR/<feed>/<tier>/<seq>.<format>.gz and <seq>.<format>.gz.manifest.json
+(the name `openhotline verify-feed` looks for).
 """
 
 import datetime as dt
@@ -119,7 +120,7 @@ def export(
         encoding="gzip", from_seq=0, to_seq=at, count=written, more=False, tier=tier,
         made_at=timezone.now().isoformat(timespec="seconds"),
     )  # fmt: skip
-    manifest_path = final.with_name(f"{at}.{fmt}.manifest.json")
+    manifest_path = final.with_name(f"{final.name}.manifest.json")
     os.replace(partial, final)
     _write_atomically(manifest_path, json.dumps(manifest, indent=1).encode())
     _prune(folder, fmt)
@@ -153,7 +154,7 @@ def _complete(folder: Path, fmt: str) -> list[tuple[int, Path]]:
     """(seq, manifest path) of the finished files, newest first. A file counts only
     once its manifest is in place: the manifest is renamed in last."""
     found = []
-    for manifest in folder.glob(f"*.{fmt}.manifest.json"):
+    for manifest in folder.glob(f"*.{fmt}.gz.manifest.json"):
         head = manifest.name.split(".", 1)[0]
         if head.isdigit() and manifest.with_name(f"{head}.{fmt}.gz").exists():
             found.append((int(head), manifest))

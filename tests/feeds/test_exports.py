@@ -224,3 +224,22 @@ def test_an_unknown_tier_is_refused() -> None:
     with pytest.raises(ValueError, match="tiers"):
         exports.export("url-list", Tier.FULL, "jsonl")
     assert hash_list.key_of(7) == "000000000007"
+
+
+def test_export_feeds_writes_files_verify_feed_accepts_and_if_stale_skips() -> None:
+    from django.core.management import call_command
+
+    own_list(3)
+    out = io.StringIO()
+    call_command("export_feeds", "--feed", "hash-list", "--tier", "basic", stdout=out,
+                 stderr=io.StringIO())  # fmt: skip
+    assert out.getvalue().count("3 items at seq 3") == 3  # jsonl, csv, vics
+    made = exports.newest("hash-list", Tier.BASIC, "vics")
+    assert made is not None
+    checked = io.StringIO()
+    call_command("verify_feed", str(made.path), stdout=checked)
+    assert "verified:" in checked.getvalue() and "count=3" in checked.getvalue()
+    again = io.StringIO()
+    call_command("export_feeds", "--feed", "hash-list", "--tier", "basic", "--if-stale",
+                 stdout=again)  # fmt: skip
+    assert again.getvalue() == ""

@@ -24,13 +24,13 @@ class Command(BaseCommand):
         body_path = Path(file)
         manifest_path = Path(manifest or f"{file}.manifest.json")
         try:
-            body = body_path.read_bytes()
+            body_path.stat()
             signed = json.loads(manifest_path.read_text(encoding="utf-8"))
             public = Path(key).read_bytes() if key else signing.public_key_pem()
         except (OSError, ValueError) as exc:
             raise CommandError(f"cannot read the download: {exc}") from exc
         try:
-            fields = signing.verify(body, signed, public)
+            fields = signing.verify_file(body_path, signed, public)
         except signing.NotVerified as exc:
             raise CommandError(f"NOT VERIFIED: {exc}") from exc
         described = ", ".join(f"{k}={fields[k]}" for k in sorted(fields) if k != "sha256")
