@@ -9,13 +9,14 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RegexPattern, RoutePattern
 
-from openhotline.accounts.models import User
+from openhotline.accounts.models import Organisation, User
 from openhotline.accounts.tokens import issue_token
 from openhotline.assessment.models import Decision, Review
 from openhotline.audit.models import AuditEvent
 from openhotline.cases.models import Case
 from openhotline.evidence import store
 from openhotline.evidence.models import Media
+from openhotline.feeds.keys import issue_key
 from openhotline.signals.models import HashList, ListEntry, Match
 from openhotline.simnet.images import make_png
 from openhotline.takedown.models import Action
@@ -69,6 +70,8 @@ def _example(route: str) -> str:
 ROUTES = sorted(set(walk(get_resolver().url_patterns)))
 PRIVATE = [(route, path) for route, path in ROUTES if route not in PUBLIC]
 CHECKED = PRIVATE + [(r, p) for r, p in ROUTES if r in STAFF_GET_ON_PUBLIC]
+# The member portal: for member organisations' users, and nobody else.
+PORTAL = {r for r, _ in ROUTES if r.startswith("members/")}
 
 
 def test_the_matrix_sees_the_routes_it_should() -> None:
@@ -111,6 +114,8 @@ def world(db: None, analyst: User) -> Params:
         qa="sampled",
     )  # fmt: skip
     review = Review.objects.create(decision=decision)
+    org = Organisation.objects.create(name="Matrix Member", kind="member")
+    key = issue_key(org, feeds=[]).key
     action = Action.objects.create(
         case=case, kind="notice", state="waiting", reference="NMATRIX", recipient="a@b.test"
     )
@@ -121,6 +126,7 @@ def world(db: None, analyst: User) -> Params:
         reference=action.reference,
         rule_id=str(RoutingRule.objects.create(country="GB", route="home").pk),
         partner_id=str(PartnerHotline.objects.create(country="ZZ", name="Matrix").pk),
+        org_id=str(org.pk), key_id=key.key_id, feed="keyword-list",
     )  # fmt: skip
 
 
@@ -129,6 +135,8 @@ def world(db: None, analyst: User) -> Params:
 def test_it_refuses_everyone_but_signed_in_staff(
     request: pytest.FixtureRequest, world: Params, who: str, route: str, path: str
 ) -> None:
+    if route in PORTAL and who == "member":
+        return  # the portal is theirs: test_the_member_portal_is_for_members_only
     if who == "anonymous":
         client = Client()
     elif who == "unverified_staff":
@@ -166,26 +174,46 @@ def roles_for(route: str) -> list[str]:
         return ["police_liaison"]
     if route.startswith("staff/assess/"):
         return ["analyst", "qa_reviewer", "manager"]
+    if route.startswith("staff/members/"):
+        return ["manager", "administrator"]
     return STAFF_ROLES
 
 
 # Routes for member organisations' API keys (tests/feeds covers them with keys); a staff
 # session opens none of them.
-MEMBER_ROUTES = {r for r, _ in ROUTES if r.startswith("api/v1/feeds/")}
+MEMBER_ROUTES = {r for r, _ in ROUTES if r.startswith("api/v1/feeds/")} | {"api/v1/match"}
 
 
 @pytest.mark.parametrize(("route", "path"), [(r, p) for r, p in CHECKED if r in MEMBER_ROUTES])
 def test_member_routes_want_a_member_key_even_from_staff(
     world: Params, analyst: User, route: str, path: str
 ) -> None:
-    response = verified_client(analyst).get(path.format_map(world))
+    client = verified_client(analyst)
+    method = client.post if route == "api/v1/match" else client.get
+    response = method(path.format_map(world))
     assert response.status_code == 401 and response.json()["error"] == "no_key"
+
+
+@pytest.mark.parametrize(("route", "path"), [(r, p) for r, p in CHECKED if r in PORTAL])
+def test_the_member_portal_is_for_members_only(
+    request: pytest.FixtureRequest, world: Params, member: User, route: str, path: str
+) -> None:
+    for who in STAFF_ROLES:
+        client = verified_client(request.getfixturevalue(who))
+        assert client.get(path.format_map(world)).status_code == 403, who
+        assert client.post(path.format_map(world)).status_code == 403, who
+    assert AuditEvent.objects.filter(action="members.refused").count() == 2 * len(STAFF_ROLES)
+    response = verified_client(member).get(path.format_map(world))
+    assert response.status_code in (200, 404, 405), f"member got {response.status_code}"
 
 
 @pytest.mark.parametrize(
     ("route", "path"),
-    [(r, p) for r, p in CHECKED if not r.startswith("staff/admin/") and r not in MEMBER_ROUTES],
-)
+    [
+        (r, p) for r, p in CHECKED
+        if not r.startswith("staff/admin/") and r not in MEMBER_ROUTES | PORTAL
+    ],
+)  # fmt: skip
 def test_signed_in_staff_are_let_in(
     request: pytest.FixtureRequest, world: Params, route: str, path: str
 ) -> None:
@@ -223,6 +251,8 @@ def test_only_administrators_reach_the_admin(
 def test_posting_to_any_private_route_is_refused_too(
     request: pytest.FixtureRequest, world: Params, who: str, route: str, path: str
 ) -> None:
+    if route in PORTAL and who == "member":
+        return  # the portal is theirs
     client = Client() if who == "anonymous" else verified_client(request.getfixturevalue(who))
     response = client.post(path.format_map(world), {})
     assert refused(response), f"{who} got {response.status_code} from POST {path}"

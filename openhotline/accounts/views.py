@@ -14,7 +14,7 @@ from django_otp import login as otp_login
 from django_otp import match_token
 
 from openhotline.accounts.forms import SignInForm
-from openhotline.accounts.models import User
+from openhotline.accounts.models import Role, User
 from openhotline.audit.services import record
 
 
@@ -38,7 +38,9 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             if not url_has_allowed_host_and_scheme(
                 next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
             ):
-                next_url = resolve_url(settings.LOGIN_REDIRECT_URL)
+                # Member organisations' users have their own portal, not the staff inbox.
+                home = "members:home" if user.role == Role.MEMBER else settings.LOGIN_REDIRECT_URL
+                next_url = resolve_url(home)
             return HttpResponseRedirect(next_url)
         if user is not None:
             # Right password, wrong code: count it as a failure, as axes would a password.

@@ -67,9 +67,10 @@ def _respond(
         body, feed=name, kind=kind, format=fmt, encoding=encoding, from_seq=from_seq,
         to_seq=to_seq, count=count, more=more, tier=tier,
     )  # fmt: skip
-    log(key, kind, name, 200, count, len(body))
     if _not_modified(request, manifest):
+        log(key, kind, name, 304, count)
         return _headers(HttpResponse(status=304), manifest, more)
+    log(key, kind, name, 200, count, len(body))
     response = HttpResponse(body, content_type=render.CONTENT_TYPES[fmt])
     if encoding == "gzip":
         response["Content-Encoding"] = "gzip"
@@ -157,9 +158,10 @@ def _from_file(
             retry_after=120,
         )  # fmt: skip
     manifest = current.manifest
-    log(key, "snapshot", name, 200, int(manifest["count"]), int(manifest["bytes"]))
     if _not_modified(request, manifest):
+        log(key, "snapshot", name, 304, int(manifest["count"]))
         return _headers(HttpResponse(status=304), manifest, False)
+    log(key, "snapshot", name, 200, int(manifest["count"]), int(manifest["bytes"]))
     response = FileResponse(open(current.path, "rb"))  # noqa: SIM115 - FileResponse closes it
     if _gzip_ok(request):
         response["Content-Type"] = render.CONTENT_TYPES[fmt]

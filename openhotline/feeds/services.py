@@ -134,10 +134,9 @@ class CursorError(ValueError):
 def delta(name: str, cursor: str, limit: int = 10_000) -> tuple[list[FeedChange], int, bool]:
     """The changes after `cursor`, in order: (changes, the new cursor, whether more
     remain). A client applies them and asks again with the new cursor."""
-    try:
-        after = int(cursor)
-    except (TypeError, ValueError):
-        raise CursorError(f"cursor {cursor!r} is not a sequence number") from None
+    if not isinstance(cursor, str) or not cursor.isascii() or not cursor.isdigit():
+        raise CursorError(f"cursor {cursor!r} is not a sequence number")
+    after = int(cursor)
     last = feed(name).last_seq
     if after < 0 or after > last:
         raise CursorError(f"cursor {after} is not between 0 and the feed's last change {last}")
