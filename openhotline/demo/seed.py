@@ -176,3 +176,45 @@ def seed_routing() -> int:
         defaults={"name": "Offlimits", "email": "referrals@offlimits.test", "language": "nl"},
     )
     return len(rules)
+
+
+@dataclass(frozen=True)
+class DemoMember:
+    account: DemoAccount
+    organisation: str
+    api_key: str
+
+
+@transaction.atomic
+def seed_member() -> DemoMember:
+    """A demo member platform licensed for every feed (the Hash List in full) and the
+    matching API with images, with a member user and a fresh API key each run (the last
+    run's demo keys are revoked)."""
+    import base64
+
+    from django.utils import timezone
+
+    from openhotline.feeds.keys import issue_key
+    from openhotline.feeds.models import FeedName, Licence, MemberKey, Membership, Tier
+
+    org, _ = Organisation.objects.get_or_create(
+        name="Demo Platform", defaults={"kind": OrganisationKind.MEMBER, "country": "GB"}
+    )
+    for feed in FeedName.values:
+        tier = Tier.FULL if feed == FeedName.HASH_LIST else Tier.BASIC
+        Licence.objects.get_or_create(organisation=org, feed=feed, defaults={"tier": tier})
+    Membership.objects.update_or_create(
+        organisation=org, defaults={"can_match": True, "can_send_images": True}
+    )
+    user, _ = User.objects.get_or_create(username="demo-member", defaults={"organisation": org})
+    user.organisation = org
+    password, device = issue_credentials(user, Role.MEMBER, password_bytes=12)
+    MemberKey.objects.filter(organisation=org, name="demo", revoked_at=None).update(
+        revoked_at=timezone.now()
+    )
+    issued = issue_key(org, feeds=list(FeedName.values), can_match=True, name="demo")
+    account = DemoAccount(
+        username=user.username, role=str(Role.MEMBER.label), password=password,
+        totp_uri=device.config_url, totp_secret_b32=base64.b32encode(device.bin_key).decode(),
+    )  # fmt: skip
+    return DemoMember(account=account, organisation=org.name, api_key=issued.plaintext)

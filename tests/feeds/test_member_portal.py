@@ -140,3 +140,16 @@ def test_bad_staff_input_is_refused_with_the_reason(manager: User, company) -> N
     assert bad.status_code == 400 and b"Select a valid choice" in bad.content
     taken = staff.post(f"/staff/members/{company.pk}/users/", {"username": "mem-member"})
     assert taken.status_code == 400 and b"taken" in taken.content
+
+
+def test_the_demo_member_gets_a_working_key_each_run_and_the_old_one_stops() -> None:
+    from openhotline.demo.seed import seed_member
+
+    first, second = seed_member(), seed_member()
+    keys = MemberKey.objects.filter(organisation__name="Demo Platform")
+    assert keys.count() == 2 and keys.filter(revoked_at=None).count() == 1
+    old = Client(headers={"Authorization": f"Bearer {first.api_key}"})
+    new = Client(headers={"Authorization": f"Bearer {second.api_key}"})
+    assert old.get("/api/v1/feeds/hash-list/delta", {"cursor": "0"}).status_code == 401
+    assert new.get("/api/v1/feeds/hash-list/delta", {"cursor": "0"}).status_code == 200
+    assert User.objects.get(username="demo-member").role == Role.MEMBER

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from openhotline.demo.seed import (
     seed_hash_lists,
+    seed_member,
     seed_portals,
     seed_reports,
     seed_routing,
@@ -23,6 +24,7 @@ class Command(BaseCommand):
         entries = seed_hash_lists()
         rules = seed_routing()
         reports = seed_reports(urls)
+        member = seed_member()
         self.stdout.write(f"portals: {', '.join(p.slug for p in portals)}")
         self.stdout.write(f"demo hash list entries added: {entries}")
         self.stdout.write(f"demo routing rules: {rules}")
@@ -34,3 +36,9 @@ class Command(BaseCommand):
                 f"   totp secret {account.totp_secret_b32}"
             )
         self.stdout.write("  current codes: `openhotline demo-totp USERNAME`")
+        account = member.account
+        self.stdout.write(
+            f"demo member {member.organisation}: user {account.username} password "
+            f"{account.password}   totp secret {account.totp_secret_b32}\n"
+            f"  API key (feeds and matching): {member.api_key}"
+        )

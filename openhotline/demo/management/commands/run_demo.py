@@ -76,6 +76,7 @@ class Command(BaseCommand):
                 f"  report form     http://localhost:{port}/report/\n"
                 f"  portal (fr)     http://localhost:{port}/portal/senegal/\n"
                 f"  staff sign-in   http://localhost:{port}/staff/sign-in/\n"
+                f"  member portal   http://localhost:{port}/members/ (sign in as demo-member)\n"
                 f"  API docs        http://localhost:{port}/api/docs/\n"
                 f"  demo reports    of simnet pages such as {urls[0]}\n"
                 f"Press Ctrl-C to stop.\n"))  # fmt: skip
