@@ -162,7 +162,12 @@ def on_simnet(simnet: Simnet, settings: Any) -> Iterator[Simnet]:
 
 @pytest.fixture(autouse=True)
 def _clear_cache() -> None:
-    """Throttle counters live in the cache; each test starts with none."""
+    """Throttle counters live in the cache; each test starts with none. The PDQ index
+    lives in the process and follows hash rows by id: a rolled-back test's ids come
+    back in the next test, so each test starts with the index unbuilt."""
     from django.core.cache import cache
 
+    from openhotline.signals import pdq_store
+
     cache.clear()
+    pdq_store.forget()

@@ -2,6 +2,7 @@
 and revoke their own API keys within them, and see their usage. Member users sign in on
 the same page as staff (password and TOTP) and see nothing of the hotline's casework."""
 
+import secrets
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
@@ -14,6 +15,7 @@ from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openhotline.accounts.models import Organisation, Role
@@ -37,6 +39,24 @@ def member_required(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def form_token(request: HttpRequest, purpose: str) -> str:
+    """A one-use token for a form that issues a secret: reloading the answer (which
+    re-posts) or posting the form twice issues nothing more."""
+    token = secrets.token_urlsafe(16)
+    tokens = [*request.session.get(f"once:{purpose}", [])[-4:], token]
+    request.session[f"once:{purpose}"] = tokens
+    return token
+
+
+def spend_token(request: HttpRequest, purpose: str) -> bool:
+    tokens = request.session.get(f"once:{purpose}", [])
+    token = request.POST.get("once", "")
+    if token not in tokens:
+        return False
+    request.session[f"once:{purpose}"] = [t for t in tokens if t != token]
+    return True
 
 
 def _organisation(request: HttpRequest) -> Organisation:
@@ -75,10 +95,16 @@ def portal_context(organisation: Organisation) -> dict[str, Any]:
 
 
 @member_required
+@never_cache
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     context = portal_context(_organisation(request))
-    return render(request, "members/home.html", {**context, "errors": {}, "form": {}})
+    return _render(request, {**context, "errors": {}, "form": {}})
+
+
+def _render(request: HttpRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    context["once"] = form_token(request, "member-key")
+    return render(request, "members/home.html", context, status=status)
 
 
 def _key_form(
@@ -108,8 +134,12 @@ def _key_form(
 
 
 @member_required
+@never_cache
 @require_http_methods(["POST"])
 def create_key(request: HttpRequest) -> HttpResponse:
+    if not spend_token(request, "member-key"):
+        # A reload of the page that showed a key, or a second press: nothing more issued.
+        return redirect("members:home")
     organisation = _organisation(request)
     context = portal_context(organisation)
     form, errors = _key_form(request, context)
@@ -128,12 +158,11 @@ def create_key(request: HttpRequest) -> HttpResponse:
         except ValueError as exc:
             errors["networks"] = f"Not a network: {exc}"
         else:
-            return render(request, "members/home.html", {
+            return _render(request, {
                 **portal_context(organisation), "issued": issued.plaintext,
                 "issued_key": issued.key, "errors": {}, "form": {},
             })  # fmt: skip
-    return render(request, "members/home.html", {**context, "errors": errors, "form": form},
-                  status=400)  # fmt: skip
+    return _render(request, {**context, "errors": errors, "form": form}, status=400)
 
 
 @member_required

@@ -9,13 +9,14 @@ from django import forms
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from openhotline.accounts.access import role_required
 from openhotline.accounts.credentials import issue_credentials
 from openhotline.accounts.models import Organisation, OrganisationKind, Role, User
 from openhotline.audit.services import record
-from openhotline.feeds.member_views import portal_context, revoke
+from openhotline.feeds.member_views import form_token, portal_context, revoke, spend_token
 from openhotline.feeds.models import FeedName, Licence, MemberKey, Membership, Tier
 
 admins_only = role_required(
@@ -91,12 +92,14 @@ def _page(request: HttpRequest, org: Organisation, status: int = 200, **extra: A
         "membership_form": MembershipForm(instance=membership),
         "user_form": MemberUserForm(),
         "users": User.objects.filter(organisation=org).order_by("username"),
+        "once": form_token(request, "member-user"),
         **extra,
     }
     return render(request, "members/staff_member.html", context, status=status)
 
 
 @admins_only
+@never_cache
 @require_http_methods(["GET"])
 def member(request: HttpRequest, org_id: int) -> HttpResponse:
     return _page(request, _member(org_id))
@@ -152,9 +155,12 @@ def membership(request: HttpRequest, org_id: int) -> HttpResponse:
 
 
 @admins_only
+@never_cache
 @require_POST
 def add_user(request: HttpRequest, org_id: int) -> HttpResponse:
     org = _member(org_id)
+    if not spend_token(request, "member-user"):
+        return redirect("member_admin:member", org.pk)  # a reload: nothing more issued
     form = MemberUserForm(request.POST)
     if not form.is_valid():
         return _page(request, org, 400, user_form=form)

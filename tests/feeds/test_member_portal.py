@@ -18,6 +18,13 @@ from tests.conftest import verified_client
 pytestmark = pytest.mark.django_db
 
 
+def once(client: Client, page: str) -> str:
+    """The one-use token of the form on `page`."""
+    found = re.search(r'name="once" value="([^"]+)"', client.get(page).content.decode())
+    assert found is not None
+    return found.group(1)
+
+
 @pytest.fixture
 def company(member: User) -> Organisation:
     org = member.organisation
@@ -33,8 +40,12 @@ def test_a_member_makes_a_key_sees_it_once_and_it_works(member: User, company) -
     page = client.get("/members/")
     assert page.status_code == 200
     assert b"Hashes with category" in page.content and b"Matching API: yes" in page.content
-    made = client.post("/members/keys/", {"name": "blocklist sync", "feeds": ["url-list"],
-                                          "expires_days": "90"})  # fmt: skip
+    form = {"name": "blocklist sync", "feeds": ["url-list"], "expires_days": "90",
+            "once": once(client, "/members/")}  # fmt: skip
+    made = client.post("/members/keys/", form)
+    assert made["Cache-Control"].startswith("max-age=0") and "no-store" in made["Cache-Control"]
+    # The answer re-posted (a reload) issues nothing more.
+    assert client.post("/members/keys/", form).status_code == 302
     assert made.status_code == 200
     found = re.search(rb'id="new-key">(ohk_[^<]+)<', made.content)
     assert found is not None
@@ -66,15 +77,26 @@ def test_a_member_makes_a_key_sees_it_once_and_it_works(member: User, company) -
 def test_bad_key_requests_are_refused_and_keep_what_was_typed(
     member: User, company, fields: dict, field: str, message: str
 ) -> None:
-    response = verified_client(member).post("/members/keys/", {"name": "mine", **fields})
+    client = verified_client(member)
+    response = client.post("/members/keys/", {"name": "mine", "once": once(client, "/members/"),
+                                              **fields})  # fmt: skip
     assert response.status_code == 400
     assert message in response.content.decode()
     assert not MemberKey.objects.exists()
 
 
+def test_a_key_form_posted_without_its_token_issues_nothing(member: User, company) -> None:
+    client = verified_client(member)
+    for token in ("", "forged"):
+        response = client.post("/members/keys/", {"feeds": ["url-list"], "once": token})
+        assert response.status_code == 302
+    assert not MemberKey.objects.exists()
+
+
 def test_injection_in_a_key_name_is_shown_as_text(member: User, company) -> None:
     client = verified_client(member)
-    client.post("/members/keys/", {"name": "<script>alert(1)</script>", "feeds": ["url-list"]})
+    client.post("/members/keys/", {"name": "<script>alert(1)</script>", "feeds": ["url-list"],
+                                   "once": once(client, "/members/")})  # fmt: skip
     page = client.get("/members/").content.decode()
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
 
@@ -103,7 +125,9 @@ def test_a_manager_sets_up_a_member_whose_user_signs_in_to_the_portal(manager: U
                {"can_match": "on", "calls_per_minute": "30"})  # fmt: skip
     assert Licence.objects.get(organisation=org).tier == "full"
     assert Membership.objects.get(organisation=org).calls_per_minute == 30
-    page = staff.post(f"/staff/members/{org.pk}/users/", {"username": "forum-admin"})
+    token = once(staff, f"/staff/members/{org.pk}/")
+    page = staff.post(f"/staff/members/{org.pk}/users/", {"username": "forum-admin", "once": token})
+    assert "no-store" in page["Cache-Control"]
     found = re.search(rb'id="issued-password">([^<]+)<', page.content)
     assert found is not None
     password = found.group(1).decode()
@@ -138,7 +162,9 @@ def test_bad_staff_input_is_refused_with_the_reason(manager: User, company) -> N
     assert staff.post("/staff/members/", {"name": "", "country": "GBR"}).status_code == 400
     bad = staff.post(f"/staff/members/{company.pk}/licences/", {"feed": "nope"})
     assert bad.status_code == 400 and b"Select a valid choice" in bad.content
-    taken = staff.post(f"/staff/members/{company.pk}/users/", {"username": "mem-member"})
+    token = once(staff, f"/staff/members/{company.pk}/")
+    taken = staff.post(f"/staff/members/{company.pk}/users/", {"username": "mem-member",
+                                                               "once": token})  # fmt: skip
     assert taken.status_code == 400 and b"taken" in taken.content
 
 
