@@ -10,6 +10,8 @@ bring the copy up to date. Errors are JSON: {"error": code, "detail": message}.
 """
 
 import base64
+import gzip
+import hashlib
 import json
 from typing import Any
 
@@ -37,7 +39,16 @@ def problem_response(problem: Problem) -> JsonResponse:
 
 
 def _gzip_ok(request: HttpRequest) -> bool:
-    return "gzip" in request.headers.get("Accept-Encoding", "")
+    """Whether Accept-Encoding takes gzip (`gzip;q=0` refuses it)."""
+    for part in request.headers.get("Accept-Encoding", "").split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip().lower() in ("gzip", "x-gzip", "*"):
+            q = params.strip().removeprefix("q=").strip() if "q=" in params else "1"
+            try:
+                return float(q) > 0
+            except ValueError:
+                return False
+    return False
 
 
 def _headers[R: HttpResponseBase](response: R, manifest: dict[str, Any], more: bool) -> R:
@@ -46,6 +57,7 @@ def _headers[R: HttpResponseBase](response: R, manifest: dict[str, Any], more: b
     response["X-Feed-More"] = "true" if more else "false"
     response["X-Feed-Manifest"] = base64.b64encode(json.dumps(manifest).encode()).decode()
     response["Cache-Control"] = "private, no-cache"
+    response["Vary"] = "Accept-Encoding, Authorization"
     return response
 
 
@@ -59,13 +71,13 @@ def _respond(
 ) -> HttpResponse:  # fmt: skip
     body, count = render.to_bytes(name, fmt, rows)
     encoding = "gzip" if _gzip_ok(request) else "identity"
+    decoded: dict[str, Any] = {}
     if encoding == "gzip":
-        import gzip
-
+        decoded = {"content_sha256": hashlib.sha256(body).hexdigest(), "content_bytes": len(body)}
         body = gzip.compress(body, compresslevel=6, mtime=0)
     manifest = signing.manifest(
         body, feed=name, kind=kind, format=fmt, encoding=encoding, from_seq=from_seq,
-        to_seq=to_seq, count=count, more=more, tier=tier,
+        to_seq=to_seq, count=count, more=more, tier=tier, **decoded,
     )  # fmt: skip
     if _not_modified(request, manifest):
         log(key, kind, name, 304, count)
@@ -162,7 +174,12 @@ def _from_file(
         log(key, "snapshot", name, 304, int(manifest["count"]))
         return _headers(HttpResponse(status=304), manifest, False)
     log(key, "snapshot", name, 200, int(manifest["count"]), int(manifest["bytes"]))
-    response = FileResponse(open(current.path, "rb"))  # noqa: SIM115 - FileResponse closes it
+    try:
+        handle = open(current.path, "rb")  # noqa: SIM115 - FileResponse closes it
+    except FileNotFoundError:  # pruned between finding and opening it: ask again
+        raise Problem(503, "preparing", "The snapshot was just replaced; ask again.",
+                      retry_after=1) from None  # fmt: skip
+    response = FileResponse(handle)
     if _gzip_ok(request):
         response["Content-Type"] = render.CONTENT_TYPES[fmt]
         response["Content-Encoding"] = "gzip"

@@ -13,8 +13,10 @@ Layout: FEED_EXPORT_DIR/<feed>/<tier>/<seq>.<format>.gz and <seq>.<format>.gz.ma
 """
 
 import datetime as dt
+import fcntl
 import gzip
 import hashlib
+import io
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -40,16 +42,21 @@ def tiers_of(feed: str) -> tuple[str, ...]:
     return tuple(Tier.values) if feed == FeedName.HASH_LIST else (ALL,)
 
 
-class _Hashing:
-    """A file that keeps the SHA-256 and size of what is written to it."""
+class _Hashing(io.RawIOBase):
+    """A write-only stream that keeps the SHA-256 and size of what goes through it."""
 
     def __init__(self, raw: BinaryIO) -> None:
+        super().__init__()
         self.raw, self.sha256, self.size = raw, hashlib.sha256(), 0
 
-    def write(self, data: bytes) -> int:
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
         self.sha256.update(data)
         self.size += len(data)
-        return self.raw.write(data)
+        self.raw.write(data)
+        return len(data)
 
     def flush(self) -> None:
         self.raw.flush()
@@ -97,10 +104,20 @@ def export(
     current sequence if one exists already."""
     if tier not in tiers_of(feed):
         raise ValueError(f"{feed} has tiers {', '.join(tiers_of(feed))}, not {tier!r}")
-    the_feed = services.feed(feed)
-    at = the_feed.last_seq
     folder = _folder(feed, tier)
     folder.mkdir(parents=True, exist_ok=True)
+    # One export per feed, tier and format at a time (cron and the web's background task
+    # may both start one): the second waits, then finds the first's file.
+    with open(folder / f".{fmt}.lock", "wb") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _export(feed, tier, fmt, folder, progress)
+
+
+def _export(
+    feed: str, tier: str, fmt: str, folder: Path, progress: Callable[[int], None] | None
+) -> Export:
+    the_feed = services.feed(feed)
+    at = the_feed.last_seq
     final = folder / f"{at}.{fmt}.gz"
     existing = newest(feed, tier, fmt)
     if existing is not None and existing.seq == at:
@@ -112,13 +129,15 @@ def export(
         hashing = _Hashing(raw)
         # Level 3: most of level 6's size at twice its speed, which is what bounds export.
         with gzip.GzipFile(fileobj=hashing, mode="wb", compresslevel=3, mtime=0) as packed:
-            written = render.write(feed, fmt, rows, packed)  # type: ignore[arg-type]
+            plain = _Hashing(packed)  # type: ignore[arg-type]
+            written = render.write(feed, fmt, rows, plain)  # type: ignore[arg-type]
         raw.flush()
         os.fsync(raw.fileno())
     manifest = signing.manifest_of(
         hashing.sha256.hexdigest(), hashing.size, feed=feed, kind="snapshot", format=fmt,
         encoding="gzip", from_seq=0, to_seq=at, count=written, more=False, tier=tier,
         made_at=timezone.now().isoformat(timespec="seconds"),
+        content_sha256=plain.sha256.hexdigest(), content_bytes=plain.size,
     )  # fmt: skip
     manifest_path = final.with_name(f"{final.name}.manifest.json")
     os.replace(partial, final)
@@ -162,10 +181,15 @@ def _complete(folder: Path, fmt: str) -> list[tuple[int, Path]]:
 
 
 def newest(feed: str, tier: str, fmt: str) -> Export | None:
+    """The newest complete file, unless it is ahead of the feed (a database restored to
+    an earlier point): a snapshot no delta can follow is no snapshot."""
+    last = services.feed(feed).last_seq
     folder = _folder(feed, tier)
     if not folder.is_dir():
         return None
     for seq, manifest_path in _complete(folder, fmt):
+        if seq > last:
+            continue
         try:
             manifest = json.loads(manifest_path.read_bytes())
         except (OSError, ValueError):

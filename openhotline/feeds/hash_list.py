@@ -12,11 +12,12 @@ The source's own ids and provenance notes never leave the hotline.
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Prefetch
 
 from openhotline.feeds import services
 from openhotline.feeds.models import ChangeOp, FeedName, Tier
-from openhotline.signals.models import EntryHash, HashList, ListEntry
+from openhotline.signals.models import AllowedHash, EntryHash, HashList, ListEntry
 
 NAME = FeedName.HASH_LIST
 BATCH = 2000
@@ -77,22 +78,57 @@ def sync_entries(entry_ids: Iterable[int], *, reason: str = "hash list") -> int:
     made = 0
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
-        entries = {
-            entry.pk: entry
-            for entry in ListEntry.objects.filter(pk__in=chunk)
-            .select_related("hash_list")
-            .prefetch_related(Prefetch("hashes", to_attr="all_hashes"))
-        }
-        changes = []
-        for entry_id in chunk:
-            entry = entries.get(entry_id)
-            data = record_of(entry, entry.all_hashes) if entry is not None else None
-            if data is None:
-                changes.append(services.Change(ChangeOp.REMOVE, key_of(entry_id)))
-            else:
-                changes.append(services.Change(ChangeOp.ADD, key_of(entry_id), data))
-        made += services.apply(NAME, changes, reason=reason)
+        with transaction.atomic():
+            made += _sync_chunk(chunk, reason)
     return made
+
+
+def _sync_chunk(chunk: list[int], reason: str) -> int:
+    # The feed's lock first, then the entries: a retirement committed meanwhile is seen,
+    # never overwritten by what was read before it (every change to the feed takes it).
+    services.lock(NAME)
+    entries = {
+        entry.pk: entry
+        for entry in ListEntry.objects.filter(pk__in=chunk)
+        .select_related("hash_list")
+        .prefetch_related(Prefetch("hashes", to_attr="all_hashes"))
+    }
+    allowed: dict[int, list[AllowedHash]] = {}
+    for row in AllowedHash.objects.filter(
+        hash_list_id__in={e.hash_list_id for e in entries.values()}
+    ):
+        allowed.setdefault(row.hash_list_id, []).append(row)
+    changes = []
+    for entry_id in chunk:
+        entry = entries.get(entry_id)
+        data = None
+        if entry is not None:
+            hashes = [
+                h for h in entry.all_hashes
+                if not _allowed(h, entry.hash_list, allowed.get(entry.hash_list_id, []))
+            ]  # fmt: skip
+            data = record_of(entry, hashes)
+        if data is None:
+            changes.append(services.Change(ChangeOp.REMOVE, key_of(entry_id)))
+        else:
+            changes.append(services.Change(ChangeOp.ADD, key_of(entry_id), data))
+    return services.apply(NAME, changes, reason=reason)
+
+
+def _allowed(row: EntryHash, hash_list: HashList, allowed: list[AllowedHash]) -> bool:
+    """Whether the list's allow-list cancels this hash: a known false positive (a logo, a
+    blank frame) is not sent to members to block, as it would not match here either."""
+    from openhotline.signals.matching import threshold_for
+    from openhotline.signals.types import HASH_TYPES
+
+    mine = [a for a in allowed if a.hash_type == row.hash_type]
+    if not mine:
+        return False
+    if row.hash_type in ("md5", "sha1", "sha256"):
+        return any(a.lookup_key == row.lookup_key for a in mine)
+    limit = threshold_for(hash_list, row.hash_type)
+    kind = HASH_TYPES.get(row.hash_type)
+    return kind is not None and any(kind.distance(row.value, a.value) <= limit for a in mine)
 
 
 def _ids_of(hash_list: HashList) -> Iterator[list[int]]:

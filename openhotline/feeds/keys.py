@@ -99,7 +99,11 @@ def member_for(request: HttpRequest, *, feed: str | None = None, match: bool = F
 
 
 def licence_of(key: MemberKey, feed: str) -> Licence | None:
-    return Licence.objects.filter(organisation=key.organisation, feed=feed).first()
+    """The key's organisation's licence for `feed`, if it holds one still valid."""
+    licence = Licence.objects.filter(organisation=key.organisation, feed=feed).first()
+    if licence is not None and licence.valid_until and licence.valid_until < timezone.now().date():
+        return None
+    return licence
 
 
 def _allowed(address: str, networks: list[str]) -> bool:
@@ -107,4 +111,6 @@ def _allowed(address: str, networks: list[str]) -> bool:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped  # a dual-stack listener's view of an IPv4 client
     return any(ip in ipaddress.ip_network(n, strict=False) for n in networks)

@@ -46,6 +46,10 @@ class _ImageTooBig(UploadFileException):
     pass
 
 
+class _OneImageOnly(UploadFileException):
+    pass
+
+
 class _InMemory(FileUploadHandler):
     """Keeps an uploaded file in memory, whatever its size, up to `limit`; never a
     temporary file."""
@@ -53,6 +57,14 @@ class _InMemory(FileUploadHandler):
     def __init__(self, limit: int) -> None:
         super().__init__()
         self.limit = limit
+        self.buffer = io.BytesIO()
+        self.files = 0
+
+    def new_file(self, field_name: str, *args: Any, **kwargs: Any) -> None:
+        super().new_file(field_name, *args, **kwargs)
+        self.files += 1
+        if field_name != "image" or self.files > 1:
+            raise _OneImageOnly
         self.buffer = io.BytesIO()
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
@@ -73,7 +85,9 @@ class _InMemory(FileUploadHandler):
 
 def _throttle(key: MemberKey) -> None:
     membership = Membership.objects.filter(organisation=key.organisation).first()
-    limit = (membership and membership.calls_per_minute) or settings.MATCH_CALLS_PER_MINUTE
+    own = membership.calls_per_minute if membership is not None else None
+    # 0 is a figure (a member suspended), not "use the default".
+    limit = own if own is not None else settings.MATCH_CALLS_PER_MINUTE
     now = time.time()
     window = int(now // 60)
     slot = f"feeds:match-rate:{key.pk}:{window}"
@@ -89,8 +103,8 @@ def _throttle(key: MemberKey) -> None:
 def _parse(body: bytes) -> list[HashValue]:
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise Problem(400, "json", "The body is not JSON.") from None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise Problem(400, "json", "The body is not JSON (or nests too deep).") from None
     hashes = data.get("hashes") if isinstance(data, dict) else None
     if not isinstance(hashes, list) or not hashes:
         raise Problem(400, "hashes", 'Send {"hashes": [{"type": …, "value": …}, …]}.')
@@ -128,6 +142,8 @@ def _image_values(request: HttpRequest) -> tuple[list[HashValue], dict[str, Any]
         upload = request.FILES.get("image")
     except _ImageTooBig:
         raise Problem(413, "too_big", f"Images may be at most {limit:,} bytes.") from None
+    except _OneImageOnly:
+        raise Problem(400, "image", 'Send one file, in the multipart field "image".') from None
     if upload is None:
         raise Problem(400, "image", 'Send the image as the multipart field "image".')
     data = upload.read()

@@ -25,6 +25,8 @@ from openhotline.feeds.models import AccessLog, FeedName, Licence, MemberKey, Me
 
 View = Callable[..., HttpResponse]
 MAX_KEY_DAYS = 730
+# Keys in use at once per member: rate limits are per key, so keys cannot be unlimited.
+MAX_ACTIVE_KEYS = 10
 
 
 def member_required(view: View) -> View:
@@ -125,6 +127,9 @@ def _key_form(
     membership = context["membership"]
     if form["match"] and not (membership and membership.can_match):
         errors["match"] = "Your organisation has not been given the matching API."
+    active = MemberKey.objects.filter(organisation=context["organisation"], revoked_at=None)
+    if active.count() >= MAX_ACTIVE_KEYS:
+        errors["name"] = f"You have {MAX_ACTIVE_KEYS} keys in use: revoke one first."
     if not form["feeds"] and not form["match"]:
         errors["feeds"] = "Choose at least one feed, or the matching API."
     days = form["expires_days"]

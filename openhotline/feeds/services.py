@@ -30,6 +30,12 @@ def _chunks(seq: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
         yield seq[start : start + size]
 
 
+def lock(name: str) -> Feed:
+    """The feed's row, locked until the caller's transaction ends."""
+    feed(name)
+    return Feed.objects.select_for_update().get(name=name)
+
+
 def apply(name: str, changes: Iterable[Change], *, reason: str = "") -> int:
     """Apply many adds and removes in one transaction, numbered as one run of sequence
     numbers taken under the feed's row lock. What would change nothing (an add of the
@@ -40,8 +46,7 @@ def apply(name: str, changes: Iterable[Change], *, reason: str = "") -> int:
     if not wanted:
         return 0
     with transaction.atomic():
-        feed(name)
-        locked = Feed.objects.select_for_update().get(name=name)
+        locked = lock(name)
         current: dict[str, FeedItem] = {}
         for keys in _chunks(list(wanted)):
             current.update(

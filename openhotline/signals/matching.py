@@ -14,7 +14,9 @@ priority. Software suggests; the analyst confirms.
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -105,8 +107,13 @@ def find_many(values: Sequence[HashValue]) -> list[list[Candidate]]:
         radius = _widest_pdq_threshold()
         for i, found in zip(pdq_at, pdq_store.current().search_many(codes, radius), strict=True):
             hits[i].extend((int(pk), float(distance)) for pk, distance in found)
+    photodna_at = [i for i in usable if values[i].hash_type == "photodna"]
+    if photodna_at:
+        found_pdna = _photodna_hits([values[i].value for i in photodna_at])
+        for i, near in zip(photodna_at, found_pdna, strict=True):
+            hits[i].extend(near)
     for i in usable:
-        if values[i].hash_type not in (*EXACT_TYPES, "pdq"):
+        if values[i].hash_type not in (*EXACT_TYPES, "pdq", "photodna"):
             hits[i].extend(_scan(values[i].hash_type, values[i].value))
     rows: dict[int, EntryHash] = {}
     for pks in _chunks(sorted({pk for found in hits for pk, _ in found})):
@@ -147,6 +154,54 @@ def _chunks[T](items: list[T], size: int = 500) -> Iterator[list[T]]:
 def _widest_pdq_threshold() -> int:
     widest = HashList.objects.filter(enabled=True).order_by("-pdq_threshold").first()
     return widest.pdq_threshold if widest is not None else 0
+
+
+def _widest_photodna_threshold() -> float:
+    own = HashList.objects.filter(enabled=True, photodna_threshold__isnull=False).order_by(
+        "-photodna_threshold"
+    )
+    widest = own.values_list("photodna_threshold", flat=True).first()
+    default = PHOTODNA.effective_threshold()
+    return max(default, widest) if widest is not None else default
+
+
+def _photodna_matrix(hashes: list[bytes]) -> "np.ndarray[Any, np.dtype[np.int32]]":
+    raw = np.frombuffer(b"".join(hashes), dtype=np.uint8)
+    return raw.reshape(len(hashes), -1).astype(np.int32)
+
+
+def _photodna_hits(queries: list[str]) -> list[list[tuple[int, float]]]:
+    """(EntryHash id, distance) within the widest threshold for each query: the stored
+    hashes are read and decoded once per call, in chunks, and compared with every query
+    at once (Euclidean distance over 144 bytes), not one query at a time."""
+    wanted = _photodna_matrix([PHOTODNA.parse(q) for q in queries])
+    limit = _widest_photodna_threshold()
+    found: list[list[tuple[int, float]]] = [[] for _ in queries]
+    rows = EntryHash.objects.filter(
+        hash_type="photodna", usable_for_matching=True, entry__retired_at=None,
+        entry__hash_list__enabled=True,
+    ).values_list("pk", "value")  # fmt: skip
+    chunk: list[tuple[int, str]] = []
+
+    def compare() -> None:
+        stored = _photodna_matrix([PHOTODNA.parse(v) for _, v in chunk])
+        # |q - s|^2 = |q|^2 + |s|^2 - 2 q.s, for all pairs at once.
+        squared = (
+            (wanted**2).sum(axis=1)[:, None] + (stored**2).sum(axis=1)[None, :]
+            - 2 * wanted @ stored.T
+        )  # fmt: skip
+        distance = np.sqrt(np.maximum(squared, 0))
+        for qi, si in zip(*np.nonzero(distance <= limit), strict=True):
+            found[qi].append((chunk[si][0], float(distance[qi, si])))
+        chunk.clear()
+
+    for row in rows.iterator(chunk_size=_SCAN_CHUNK):
+        chunk.append(row)
+        if len(chunk) >= _SCAN_CHUNK:
+            compare()
+    if chunk:
+        compare()
+    return found
 
 
 def _scan(name: str, query: str) -> Iterator[tuple[int, float]]:

@@ -222,6 +222,8 @@ def allow_hash(request: HttpRequest, name: str) -> HttpResponse:
             record("signals.hash_allowed", actor=request.user, obj=the_list,
                    data={"hash_type": hash_type, "value": value[:100], "reason": reason,
                          "allowed": allowed.pk})  # fmt: skip
+            # The members' Hash List stops carrying it (the list is walked again).
+            list_changed.send(HashList, hash_list=the_list)
     except IntegrityError:
         messages.error(request, "Not added: that hash is on this list's allow-list already.")
         return redirect("signals:list", name=name)

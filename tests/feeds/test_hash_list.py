@@ -124,3 +124,53 @@ def test_each_tier_sees_only_its_fields(tier: str, fields: set[str]) -> None:
     import_records(own, records(1, victim_identified="true"), source="test")
     (data,) = live().values()
     assert set(hash_list.for_tier(data, tier)) == fields
+
+
+def test_an_allow_listed_hash_leaves_the_feed_and_an_entry_with_nothing_else_goes(
+    manager, django_capture_on_commit_callbacks
+) -> None:
+    own = HashList.objects.create(name="own-grading", source=ListSource.OWN)
+    both = build_record({"md5": MD5, "sha1": "a" * 40})
+    only = build_record({"md5": "b" * 32})
+    import_records(own, [("row 1", both, []), ("row 2", only, [])], source="test")
+    client = verified_client(manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        for value in (MD5, "b" * 32):
+            client.post("/staff/lists/own-grading/allow/",
+                        {"hash_type": "md5", "value": value, "reason": "a logo"})  # fmt: skip
+    run_due_tasks("sync_list")
+    assert [d["hashes"] for d in live().values()] == [{"sha1": "a" * 40}]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_retirement_during_a_list_walk_is_never_undone(manager, monkeypatch) -> None:
+    """The walk reads entries only under the feed's lock: a retirement that commits while
+    the walk is busy waits for it, and then takes the entry out."""
+    import threading
+
+    from django.db import connection
+
+    own = HashList.objects.create(name="own-grading", source=ListSource.OWN)
+    import_records(own, records(3), source="test")
+    entry = ListEntry.objects.get(external_id="caid-1")
+    read, real = threading.Event(), hash_list.record_of
+
+    def slow_record_of(*args, **kwargs):
+        read.set()  # the walk has read the entries; give the retirement time to try
+        threading.Event().wait(0.5)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(hash_list, "record_of", slow_record_of)
+
+    def retire() -> None:
+        read.wait(5)
+        retire_entry(ListEntry.objects.get(pk=entry.pk), "false positive", actor=manager)
+        connection.close()
+
+    other = threading.Thread(target=retire)
+    other.start()
+    hash_list.sync_list(own)
+    other.join(10)
+    entry.refresh_from_db()
+    assert entry.retired_at is not None
+    assert hash_list.key_of(entry.pk) not in live()

@@ -223,3 +223,48 @@ def test_images_need_the_members_permission_and_are_checked(lists, settings) -> 
     settings.MATCH_MAX_IMAGE_BYTES = 2048
     big = client.post(URL, {"image": io.BytesIO(image + b"\0" * 4096)})
     assert big.status_code == 413 and big.json()["error"] == "too_big"
+
+
+def test_photodna_batches_are_compared_at_once_with_the_right_distances(lists) -> None:
+    import base64
+    import math
+
+    listed = bytes((i * 7) % 256 for i in range(144))
+    near = bytes([listed[0] ^ 3, *listed[1:]])
+    far = bytes(255 if b < 128 else 0 for b in listed)
+    assert math.dist(listed, far) > 1800  # beyond the default threshold
+    value = base64.b64encode(listed).decode()
+    import_records(lists["own"], [("row", build_record({"photodna": value}), [])],
+                   source="test")  # fmt: skip
+    queries = [base64.b64encode(q).decode() for q in (listed, near, far)] * 300
+    response = ask(member(), [{"type": "photodna", "value": q} for q in queries])
+    assert response.status_code == 200, response.content
+    results = response.json()["results"]
+    assert len(results) == 900
+    assert [len(r["matches"]) for r in results[:3]] == [1, 1, 0]
+    assert results[1]["matches"][0]["distance"] == pytest.approx(math.dist(listed, near))
+
+
+def test_an_expired_hash_list_licence_shows_only_hashes(lists) -> None:
+    client = member(Tier.FULL)
+    Licence.objects.filter(feed="hash-list").update(
+        valid_until=timezone.now().date() - timedelta(days=1)
+    )
+    (match,) = ask(client, [{"type": "md5", "value": md5(2)}]).json()["results"][0]["matches"]
+    assert set(match) == {"entry", "distance", "threshold", "hashes"}
+
+
+def test_one_image_only_and_deep_json_get_clear_errors(lists) -> None:
+    client = member(images=True)
+    two = client.post(URL, {"image": io.BytesIO(picture(seed=7)), "zzz": io.BytesIO(b"X" * 9)})
+    assert two.status_code == 400 and "one file" in two.json()["detail"]
+    deep = client.post(URL, b"[" * 100_000 + b"]" * 100_000, content_type="application/json")
+    assert deep.status_code in (400, 413) and deep.json()["error"] in ("json", "too_big")
+    nested = client.post(URL, b'{"hashes":' + b"[" * 5000 + b"]" * 5000 + b"}",
+                         content_type="application/json")  # fmt: skip
+    assert nested.status_code == 400 and nested.json()["error"] in ("json", "hashes")
+
+
+def test_a_member_with_no_calls_a_minute_is_suspended(lists) -> None:
+    response = ask(member(per_minute=0), [{"type": "md5", "value": md5(1)}])
+    assert response.status_code == 429

@@ -179,3 +179,13 @@ def test_the_demo_member_gets_a_working_key_each_run_and_the_old_one_stops() -> 
     assert old.get("/api/v1/feeds/hash-list/delta", {"cursor": "0"}).status_code == 401
     assert new.get("/api/v1/feeds/hash-list/delta", {"cursor": "0"}).status_code == 200
     assert User.objects.get(username="demo-member").role == Role.MEMBER
+
+
+def test_a_member_holds_at_most_ten_keys_in_use(member: User, company) -> None:
+    for _ in range(10):
+        issue_key(company, feeds=["url-list"])
+    client = verified_client(member)
+    refused = client.post("/members/keys/", {"feeds": ["url-list"],
+                                             "once": once(client, "/members/")})  # fmt: skip
+    assert refused.status_code == 400 and b"revoke one first" in refused.content
+    assert MemberKey.objects.filter(organisation=company).count() == 10
