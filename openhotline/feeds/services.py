@@ -4,9 +4,12 @@ caller's commit, so sequence numbers are monotonic per feed."""
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
+import orjson
 from django.db import transaction
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from openhotline.feeds.models import ChangeOp, Feed, FeedChange, FeedItem
@@ -136,18 +139,31 @@ class CursorError(ValueError):
     """A cursor from the future, or not a number: the message says which."""
 
 
-def delta(name: str, cursor: str, limit: int = 10_000) -> tuple[list[FeedChange], int, bool]:
+class DeltaRow(NamedTuple):
+    seq: int
+    op: str
+    key: str
+    data: dict[str, Any]
+    reason: str  # the hotline's own note; never sent to members
+
+
+def delta(name: str, cursor: str, limit: int = 10_000) -> tuple[list[DeltaRow], int, bool]:
     """The changes after `cursor`, in order: (changes, the new cursor, whether more
     remain). A client applies them and asks again with the new cursor."""
     if not isinstance(cursor, str) or not cursor.isascii() or not cursor.isdigit():
         raise CursorError(f"cursor {cursor!r} is not a sequence number")
     after = int(cursor)
-    last = feed(name).last_seq
+    the_feed = feed(name)
+    last = the_feed.last_seq
     if after < 0 or after > last:
         raise CursorError(f"cursor {after} is not between 0 and the feed's last change {last}")
-    changes = list(
-        FeedChange.objects.filter(feed__name=name, seq__gt=after).order_by("seq")[: limit + 1]
+    # Plain rows and orjson, not model instances: a page of 1,000 is read in a few ms.
+    raw = (
+        FeedChange.objects.filter(feed=the_feed, seq__gt=after)
+        .order_by("seq")
+        .values_list("seq", "op", "key", Cast("data", TextField()), "reason")[: limit + 1]
     )
+    changes = [DeltaRow(seq, op, key, orjson.loads(data), why) for seq, op, key, data, why in raw]
     more = len(changes) > limit
     changes = changes[:limit]
     return changes, (changes[-1].seq if changes else after), more
