@@ -67,6 +67,8 @@ bench: $(STAMP)
 	-$(BIN)/python bench/import_bench.py
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	-$(BIN)/python bench/pdq_index_bench.py
+	-$(BIN)/python bench/feeds_bench.py
+	-$(BIN)/python bench/match_bench.py
 
 clean:
 	rm -rf $(VENV) var/test

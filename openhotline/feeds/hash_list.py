@@ -27,6 +27,8 @@ FULL_FIELDS = (
     "list", "grade", "age_band", "victim_identified", "offender_identified", "series",
     "confirmed_by_police", "first_seen",
 )  # fmt: skip
+# Everything record_of may write.
+RECORD_FIELDS = ("hashes", "pdq_quality", *CATEGORY_FIELDS, *FULL_FIELDS)
 TIER_FIELDS: dict[str, tuple[str, ...]] = {
     Tier.BASIC: ("hashes", "pdq_quality"),
     Tier.CATEGORY: ("hashes", "pdq_quality", *CATEGORY_FIELDS),

@@ -13,17 +13,19 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Iterable
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import orjson
 
 from openhotline.feeds.hash_list import CATEGORY_FIELDS, FULL_FIELDS
 from openhotline.feeds.models import FeedName
 from openhotline.signals.formats import vics
-from openhotline.signals.formats.csv_format import guard
+from openhotline.signals.formats.csv_format import FORMULA_STARTS, guard
 from openhotline.signals.records import EntryRecord
 
 Row = tuple[int, str, str, dict[str, Any]]
+# A row whose data is JSON text already (a snapshot's stored items): JSON Lines only.
+StoredRow = tuple[int, str, str, orjson.Fragment]
 
 CONTENT_TYPES = {
     "jsonl": "application/x-ndjson",
@@ -32,6 +34,7 @@ CONTENT_TYPES = {
 }
 HASH_COLUMNS = ("md5", "sha1", "sha256", "pdq", "photodna", "video", "pdq_quality")
 _FLUSH = 1 << 16
+_GUARDED_STARTS = FORMULA_STARTS | {"'"}
 
 
 class FormatRefused(ValueError):
@@ -42,15 +45,17 @@ def formats_of(feed: str) -> tuple[str, ...]:
     return ("jsonl", "csv", "vics") if feed == FeedName.HASH_LIST else ("jsonl", "csv")
 
 
-def write(feed: str, fmt: str, rows: Iterable[Row], stream: BinaryIO) -> int:
+def write(feed: str, fmt: str, rows: Iterable[Row] | Iterable[StoredRow], stream: BinaryIO) -> int:
     """Write `rows` to `stream`; returns how many."""
     if fmt not in formats_of(feed):
         raise FormatRefused(f"format must be one of {', '.join(formats_of(feed))} for {feed}")
     if fmt == "jsonl":
         return _jsonl(rows, stream)
+    # Stored rows are made for JSON Lines only (exports.as_stored).
+    decoded = cast(Iterable[Row], rows)
     if fmt == "csv":
-        return _csv(feed, rows, stream)
-    return _vics(rows, stream)
+        return _csv(feed, decoded, stream)
+    return _vics(decoded, stream)
 
 
 def to_bytes(feed: str, fmt: str, rows: Iterable[Row]) -> tuple[bytes, int]:
@@ -59,7 +64,7 @@ def to_bytes(feed: str, fmt: str, rows: Iterable[Row]) -> tuple[bytes, int]:
     return out.getvalue(), count
 
 
-def _jsonl(rows: Iterable[Row], stream: BinaryIO) -> int:
+def _jsonl(rows: Iterable[Row | StoredRow], stream: BinaryIO) -> int:
     pending: list[bytes] = []
     size = count = 0
     for seq, op, key, data in rows:
@@ -102,9 +107,11 @@ def _csv(feed: str, rows: Iterable[Row], stream: BinaryIO) -> int:
 def _cell(value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, bool):
+    if value is True or value is False:
         return "true" if value else "false"
-    return guard(str(value))
+    text = value if type(value) is str else str(value)
+    # guard() only where it could act: the cell is written ten million times.
+    return guard(text) if text[:1] in _GUARDED_STARTS else text
 
 
 def _vics(rows: Iterable[Row], stream: BinaryIO) -> int:

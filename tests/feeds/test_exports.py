@@ -81,8 +81,8 @@ def test_changes_during_the_export_are_put_right_by_the_delta_after_it(monkeypat
     keys = sorted(live())
     real_rows = exports._live_rows
 
-    def rows_while_changing(feed_id, fields):
-        for n, row in enumerate(real_rows(feed_id, fields)):
+    def rows_while_changing(feed_id, fields, as_stored):
+        for n, row in enumerate(real_rows(feed_id, fields, as_stored)):
             if n == 4:  # mid-scan: remove one already written, one still to come; add one
                 services.remove("hash-list", keys[1])
                 services.remove("hash-list", keys[10])
@@ -100,6 +100,50 @@ def test_changes_during_the_export_are_put_right_by_the_delta_after_it(monkeypat
         else:
             copy.pop(change.key, None)
     assert copy == live()
+
+
+def test_each_tier_and_format_carries_what_the_tier_allows_and_nothing_else() -> None:
+    # The full tier's JSON Lines writes the stored JSON as it is; the others decode it.
+    own_list(6)
+    services.add("hash-list", "000000000077", {"hashes": {"md5": "e" * 32}, "grade": "x"})
+    everything = live()
+    assert read_jsonl(exports.export("hash-list", Tier.FULL, "jsonl").path) == everything
+    for tier in (Tier.BASIC, Tier.CATEGORY):
+        shown = read_jsonl(exports.export("hash-list", tier, "jsonl").path)
+        assert shown == {k: hash_list.for_tier(d, tier) for k, d in everything.items()}
+        assert all(set(d) <= set(hash_list.TIER_FIELDS[tier]) for d in shown.values())
+    with gzip.open(exports.export("hash-list", Tier.BASIC, "csv").path, "rt") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 7 and not any(row["grade"] or row["age_band"] for row in rows)
+
+
+def test_a_feed_other_than_the_hash_list_exports_as_stored_and_as_csv() -> None:
+    services.add("keyword-list", "k1", {"term": "=SUM(A1)", "added": "2026-12-01"})
+    services.add("keyword-list", "k2", {"term": "plain words"})
+    everything = live("keyword-list")
+    assert read_jsonl(exports.export("keyword-list", exports.ALL, "jsonl").path) == everything
+    with gzip.open(exports.export("keyword-list", exports.ALL, "csv").path, "rt") as f:
+        rows = {row["key"]: row["data"] for row in csv.DictReader(f)}
+    assert {key: json.loads(data) for key, data in rows.items()} == everything
+
+
+def test_a_failed_write_leaves_no_file_and_says_why(monkeypatch) -> None:
+    own_list(30)
+    monkeypatch.setattr(exports._Packer, "CHUNK", 256)  # many chunks through the thread
+    real_write = exports._Hashing.write
+
+    def disk_fills(self, data):
+        if self.size + len(data) > 1000:
+            raise OSError(28, "No space left on device")
+        return real_write(self, data)
+
+    monkeypatch.setattr(exports._Hashing, "write", disk_fills)
+    with pytest.raises(OSError, match="No space left"):
+        exports.export("hash-list", Tier.FULL, "jsonl")
+    folder = exports._folder("hash-list", Tier.FULL)
+    assert [p.name for p in folder.iterdir() if not p.name.endswith(".lock")] == []
+    monkeypatch.setattr(exports._Hashing, "write", real_write)
+    assert read_jsonl(exports.export("hash-list", Tier.FULL, "jsonl").path) == live()
 
 
 def test_only_the_newest_files_are_kept() -> None:

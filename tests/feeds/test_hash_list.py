@@ -174,3 +174,19 @@ def test_a_retirement_during_a_list_walk_is_never_undone(manager, monkeypatch) -
     entry.refresh_from_db()
     assert entry.retired_at is not None
     assert hash_list.key_of(entry.pk) not in live()
+
+
+def test_the_full_tier_allows_everything_an_entry_carries_to_the_feed() -> None:
+    # The full tier's snapshot writes stored items unfiltered because of this.
+    own = HashList.objects.create(name="own-grading", source=ListSource.OWN)
+    every = build_record({
+        "md5": MD5, "pdq": PDQ, "pdq_quality": "90", "external_id": "X-1",
+        "grade": "non_penetrative", "uk_category": "B", "interpol_baseline": "true",
+        "vics_category": "2",
+        "age_band": "11-13", "non_photographic": "true", "victim_identified": "true",
+        "offender_identified": "false", "series": "s", "confirmed_by_police": "true",
+        "first_seen": "2024-05-06", "provenance": "a partner",
+    })  # fmt: skip
+    import_records(own, [("row 1", every, [])], source="test")
+    (data,) = live().values()
+    assert set(data) == set(hash_list.RECORD_FIELDS) == set(hash_list.TIER_FIELDS[Tier.FULL])

@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from openhotline.accounts.models import Organisation
 from openhotline.evidence.models import Media
+from openhotline.feeds import hash_list
 from openhotline.feeds.keys import issue_key
-from openhotline.feeds.models import AccessLog, Licence, Membership, Tier
+from openhotline.feeds.models import AccessLog, FeedItem, Licence, Membership, Tier
 from openhotline.signals.lists import import_records, retire_entry
 from openhotline.signals.models import AllowedHash, HashList, ListEntry, ListSource
 from openhotline.signals.records import build_record
@@ -106,6 +107,23 @@ def test_retired_and_allow_listed_entries_do_not_match(lists, manager) -> None:
     body = ask(member(), [{"type": "md5", "value": md5(3)}, {"type": "md5", "value": md5(2)},
                           {"type": "md5", "value": md5(1)}]).json()  # fmt: skip
     assert [bool(r["matches"]) for r in body["results"]] == [False, False, True]
+
+
+def test_a_list_withdrawn_from_members_stops_matching_though_its_entries_stay(lists) -> None:
+    # Its feed items are kept as removed rows: they must not show.
+    lists["own"].share_with_members = False
+    lists["own"].save()
+    hash_list.sync_list(lists["own"])
+    assert FeedItem.objects.filter(feed__name="hash-list", removed_seq__isnull=False).count() == 3
+    body = ask(member(), [{"type": "md5", "value": md5(2)}, {"type": "pdq", "value": NEAR_PDQ}])
+    assert body.json()["results"] == [
+        {"index": 0, "type": "md5", "matches": []},
+        {"index": 1, "type": "pdq", "matches": []},
+    ]
+    lists["own"].share_with_members = True
+    lists["own"].save()
+    hash_list.sync_list(lists["own"])
+    assert ask(member(), [{"type": "md5", "value": md5(2)}]).json()["matched"] == 1
 
 
 def test_bad_hashes_are_refused_with_their_positions_and_reasons(lists) -> None:

@@ -79,6 +79,7 @@ from dataclasses import fields as dataclass_fields
 from typing import Any, BinaryIO
 
 import ijson
+import orjson
 
 from openhotline.signals.formats.base import (
     JSON,
@@ -612,11 +613,12 @@ def write(records: Iterable[EntryRecord], stream: BinaryIO, version: str = "2.0"
         raise FormatError(f"unknown VICS version {version!r}; known: {', '.join(VERSIONS)}")
     key, context = CONTEXTS[version]
     stream.write(f'{{{json.dumps(key)}:{json.dumps(context)},"value":['.encode())
-    pending: list[str] = []
+    pending: list[bytes] = []
     count = 0
     for count, record in enumerate(records, start=1):
-        text = json.dumps(media(record, count, version), ensure_ascii=False, separators=(",", ":"))
-        pending.append(text)
+        # orjson writes what json.dumps(ensure_ascii=False, separators=(",", ":")) does
+        # for these values (no floats), three times faster: a Hash List has millions.
+        pending.append(orjson.dumps(media(record, count, version)))
         if len(pending) >= _FLUSH_RECORDS:
             _flush(pending, stream, first=count == len(pending))
     if pending:
@@ -625,7 +627,7 @@ def write(records: Iterable[EntryRecord], stream: BinaryIO, version: str = "2.0"
     return count
 
 
-def _flush(pending: list[str], stream: BinaryIO, *, first: bool) -> None:
-    lead = "\n" if first else ",\n"
-    stream.write((lead + ",\n".join(pending)).encode("utf-8"))
+def _flush(pending: list[bytes], stream: BinaryIO, *, first: bool) -> None:
+    lead = b"\n" if first else b",\n"
+    stream.write(lead + b",\n".join(pending))
     pending.clear()
