@@ -20,7 +20,10 @@ or not), and that the manifest describes the page asked for (feed, kind, a delta
 count). A page that fails is an error that changes nothing. When the hotline refuses the
 cursor (400 "cursor": it restored its database), the copy is rebuilt from a snapshot; the
 old copy stays readable until the new one is complete. A snapshot's cursor may be behind
-the feed (big feeds are served from a pre-generated file): the deltas catch up. 429 and
+the feed (big feeds are served from a pre-generated file): the deltas catch up. When a
+page's tier is not the copy's (the member's Hash List licence changed), the copy is
+rebuilt from a snapshot too: deltas only carry the items that changed, so the others
+would keep the fields of the old tier. 429 and
 503 are retried after `Retry-After`, up to 4 times and 5 minutes; 401 and 403 stop with the
 hotline's own explanation.
 
@@ -40,7 +43,7 @@ neither skipping nor repeating a change. Memory stays small: a download is spool
 temporary file in DIR and verified before it is read line by line; a snapshot fills a
 scratch table in batches that replaces `items` in one transaction. A lookup is one index
 probe, and programs can read while a sync writes. Tables: `items(key, data as JSON)` and a
-one-row `state(feed, url, cursor, count, synced_at)`. DIR/<feed>.lock keeps a second sync
+one-row `state(feed, url, cursor, count, synced_at, tier)`. DIR/<feed>.lock keeps a second sync
 of the same copy out. The files are the member's to protect (the URL List is a list of
 criminal content's addresses): the database is created readable by its owner only.
 """
@@ -144,6 +147,7 @@ class Manifest:
     to_seq: int
     count: int
     more: bool
+    tier: str
 
     @classmethod
     def of(cls, fields: dict[str, Any]) -> "Manifest":
@@ -152,6 +156,7 @@ class Manifest:
                 feed=str(fields["feed"]), kind=str(fields["kind"]), format=str(fields["format"]),
                 encoding=str(fields.get("encoding", "identity")), from_seq=fields["from_seq"],
                 to_seq=fields["to_seq"], count=fields["count"], more=fields["more"],
+                tier=str(fields.get("tier", "")),
             )  # fmt: skip
         except KeyError as missing:
             raise NotVerified(f"the manifest has no {missing}") from None
@@ -167,7 +172,8 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS items (key TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS state (
     one INTEGER PRIMARY KEY CHECK (one = 1), feed TEXT NOT NULL, url TEXT NOT NULL,
-    cursor INTEGER NOT NULL, count INTEGER NOT NULL, synced_at TEXT NOT NULL
+    cursor INTEGER NOT NULL, count INTEGER NOT NULL, synced_at TEXT NOT NULL,
+    tier TEXT NOT NULL DEFAULT ''
 );
 """
 
@@ -179,6 +185,7 @@ class State:
     cursor: int
     count: int
     synced_at: str
+    tier: str  # what the licence showed when the copy was made; "" if not known
 
 
 class FeedCopy:
@@ -197,6 +204,9 @@ class FeedCopy:
         self._db.execute("PRAGMA synchronous=FULL")
         if create:
             self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(state)")}
+        if columns and "tier" not in columns:  # a copy made before tiers were kept
+            self._db.execute("ALTER TABLE state ADD COLUMN tier TEXT NOT NULL DEFAULT ''")
 
     def __enter__(self) -> Self:
         return self
@@ -210,7 +220,9 @@ class FeedCopy:
     @property
     def state(self) -> State | None:
         """None until a first snapshot is complete."""
-        row = self._db.execute("SELECT feed, url, cursor, count, synced_at FROM state").fetchone()
+        row = self._db.execute(
+            "SELECT feed, url, cursor, count, synced_at, tier FROM state"
+        ).fetchone()
         return State(*row) if row else None
 
     @property
@@ -293,8 +305,8 @@ class FeedCopy:
             self._db.execute("DROP TABLE items")
             self._db.execute("ALTER TABLE items_new RENAME TO items")
             self._db.execute(
-                "INSERT OR REPLACE INTO state VALUES (1, ?, ?, ?, ?, ?)",
-                (self.feed, url, page.to_seq, count, _now()),
+                "INSERT OR REPLACE INTO state VALUES (1, ?, ?, ?, ?, ?, ?)",
+                (self.feed, url, page.to_seq, count, _now(), page.tier),
             )
             self._db.execute("COMMIT")
         except BaseException:
@@ -632,9 +644,20 @@ def _sync(
                 else:
                     with download.body:
                         page = _checked(download, key, feed, "delta", cursor)
-                        copy.apply(_changes(download.body, page), page)
-                    pages, more = pages + 1, page.more
-                    continue
+                        now = copy.state
+                        held = now.tier if now is not None else ""
+                        if page.tier == held:
+                            copy.apply(_changes(download.body, page), page)
+                    if page.tier == held:
+                        pages, more = pages + 1, page.more
+                        continue
+                    if snapshots:
+                        raise SyncError(f"{feed}: the licence's tier changed during this run")
+                    warn(
+                        f"{feed}: the hotline now shows the {page.tier or 'unnamed'} tier, the "
+                        f"copy holds {held or 'an unknown'} tier; downloading a new snapshot, "
+                        "the old copy stays until it is complete"
+                    )
             download = hotline.fetch(feed, "snapshot", {"format": "jsonl"})
             with download.body:
                 page = _checked(download, key, feed, "snapshot", 0)

@@ -7,6 +7,7 @@ import http.client
 import io
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import urllib.error
@@ -24,7 +25,15 @@ from openhotline.accounts.models import Organisation, OrganisationKind
 from openhotline.feeds import client, services, signing
 from openhotline.feeds.client import FeedCopy, NotVerified, Refused, SyncError
 from openhotline.feeds.keys import issue_key
-from openhotline.feeds.models import AccessLog, Feed, FeedChange, FeedItem, Licence, MemberKey
+from openhotline.feeds.models import (
+    AccessLog,
+    Feed,
+    FeedChange,
+    FeedItem,
+    Licence,
+    MemberKey,
+    Tier,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 FEED = "url-list"
@@ -422,6 +431,52 @@ def test_a_refused_cursor_rebuilds_the_copy_from_a_snapshot_keeping_the_old_one_
     rebuilt = sync(live_server, api_key, state, hotline_pem, opener=tap)
     assert (rebuilt.snapshots, rebuilt.cursor, rebuilt.count) == (1, 2, 2)
     assert tap.cursors() == [6, 2]
+    assert local(state) == (2, server_items())
+
+
+def test_a_changed_tier_rebuilds_the_copy_with_what_the_licence_now_shows(
+    live_server, company, state, hotline_pem
+) -> None:
+    """GIVEN a copy of the Hash List made under a basic licence WHEN the licence becomes
+    full THEN the next run takes a new snapshot: a delta would leave the items that did
+    not change with the basic fields."""
+    licence = Licence.objects.create(organisation=company, feed="hash-list", tier=Tier.BASIC)
+    key = issue_key(company, feeds=["hash-list"]).plaintext
+    one = {"hashes": {"md5": "a" * 32}, "grade": "sexual_posing", "uk_category": "C"}
+    services.add("hash-list", "000000000001", one)
+
+    def run(**kwargs: Any) -> Any:
+        return client.sync(live_server.url, key, "hash-list", state, public_key=hotline_pem,
+                           **kwargs)  # fmt: skip
+
+    run(warn=lambda message: None)
+    with FeedCopy(state, "hash-list") as copy:
+        assert copy.get("000000000001") == {"hashes": {"md5": "a" * 32}}
+        assert copy.state is not None and copy.state.tier == "basic"
+    licence.tier = Tier.FULL
+    licence.save()
+    services.add("hash-list", "000000000002", {"hashes": {"md5": "b" * 32}})
+    warnings: list[str] = []
+    again = run(warn=warnings.append)
+    assert again.snapshots == 1 and again.count == 2
+    assert "now shows the full tier" in warnings[0] and "holds basic" in warnings[0]
+    with FeedCopy(state, "hash-list") as copy:
+        assert copy.get("000000000001") == one and copy.state.tier == "full"  # type: ignore[union-attr]
+    assert run(warn=warnings.append).snapshots == 0 and len(warnings) == 1
+
+
+def test_a_copy_made_before_tiers_were_kept_is_rebuilt_once(
+    live_server, api_key, state, hotline_pem
+) -> None:
+    services.add(FEED, listed(1))
+    sync(live_server, api_key, state, hotline_pem)
+    with sqlite3.connect(state / f"{FEED}.sqlite3") as db:
+        db.execute("ALTER TABLE state DROP COLUMN tier")
+    with FeedCopy(state, FEED) as copy:  # opening it adds the column back, tier unknown
+        assert copy.state is not None and copy.state.tier == "" and copy.cursor == 1
+    services.add(FEED, listed(2))
+    assert sync(live_server, api_key, state, hotline_pem).snapshots == 1
+    assert sync(live_server, api_key, state, hotline_pem).snapshots == 0
     assert local(state) == (2, server_items())
 
 
