@@ -2,11 +2,14 @@
 
 Each response carries its signed manifest (`X-Feed-Manifest`, base64 JSON; check it with
 `openhotline verify-feed`), an ETag of its bytes (If-None-Match answers 304), and
-`X-Feed-Cursor` — the cursor to ask from next. Bodies are JSON Lines or CSV (and VICS for
-the Hash List), gzipped when the client accepts it. The Hash List shows each member what
-its licence's tier allows. A big feed's snapshot is its newest pre-generated file
-(`exports`), streamed from disk; its cursor may be behind the feed, and the deltas from it
-bring the copy up to date. Errors are JSON: {"error": code, "detail": message}.
+`X-Feed-Cursor` — the cursor to ask from next — with `X-Feed-Tag` (also the manifest's
+`to_tag`) to send with it as `tag=`: a cursor from another history of the feed, after the
+hotline restored its database, is then refused rather than followed. Bodies are JSON
+Lines or CSV (and VICS for the Hash List), gzipped when the client accepts it. The Hash
+List shows each member what its licence's tier allows. A big feed's snapshot is its
+newest pre-generated file (`exports`), streamed from disk; its cursor may be behind the
+feed, and the deltas from it bring the copy up to date. Errors are JSON: {"error": code,
+"detail": message}.
 """
 
 import base64
@@ -55,6 +58,7 @@ def _headers[R: HttpResponseBase](response: R, manifest: dict[str, Any], more: b
     response["ETag"] = f'"{manifest["sha256"]}"'
     response["X-Feed-Cursor"] = str(manifest["to_seq"])
     response["X-Feed-More"] = "true" if more else "false"
+    response["X-Feed-Tag"] = str(manifest.get("to_tag", ""))  # files made before tags: none
     response["X-Feed-Manifest"] = base64.b64encode(json.dumps(manifest).encode()).decode()
     response["Cache-Control"] = "private, no-cache"
     response["Vary"] = "Accept-Encoding, Authorization"
@@ -70,6 +74,7 @@ def _respond(
     from_seq: int, to_seq: int, more: bool, fmt: str, tier: str,
 ) -> HttpResponse:  # fmt: skip
     body, count = render.to_bytes(name, fmt, rows)
+    to_tag = services.tag_of(services.feed(name).pk, to_seq)
     encoding = "gzip" if _gzip_ok(request) else "identity"
     decoded: dict[str, Any] = {}
     if encoding == "gzip":
@@ -77,7 +82,7 @@ def _respond(
         body = gzip.compress(body, compresslevel=6, mtime=0)
     manifest = signing.manifest(
         body, feed=name, kind=kind, format=fmt, encoding=encoding, from_seq=from_seq,
-        to_seq=to_seq, count=count, more=more, tier=tier, **decoded,
+        to_seq=to_seq, to_tag=to_tag, count=count, more=more, tier=tier, **decoded,
     )  # fmt: skip
     if _not_modified(request, manifest):
         log(key, kind, name, 304, count)
@@ -132,7 +137,9 @@ def delta(request: HttpRequest, name: str) -> HttpResponse:
             ) from None
         cursor = request.GET.get("cursor", "")
         try:
-            changes, to_seq, more = services.delta(name, cursor, limit=limit)
+            changes, to_seq, more = services.delta(
+                name, cursor, limit=limit, tag=request.GET.get("tag")
+            )
         except services.CursorError as exc:
             raise Problem(400, "cursor", str(exc)) from None
     except Problem as problem:

@@ -58,6 +58,7 @@ import http.client
 import itertools
 import json
 import os
+import re
 import sqlite3
 import sys
 import tempfile
@@ -148,6 +149,7 @@ class Manifest:
     count: int
     more: bool
     tier: str
+    to_tag: str  # the fingerprint of the change at to_seq, sent back with the cursor
 
     @classmethod
     def of(cls, fields: dict[str, Any]) -> "Manifest":
@@ -156,13 +158,15 @@ class Manifest:
                 feed=str(fields["feed"]), kind=str(fields["kind"]), format=str(fields["format"]),
                 encoding=str(fields.get("encoding", "identity")), from_seq=fields["from_seq"],
                 to_seq=fields["to_seq"], count=fields["count"], more=fields["more"],
-                tier=str(fields.get("tier", "")),
+                tier=str(fields.get("tier", "")), to_tag=str(fields.get("to_tag", "")),
             )  # fmt: skip
         except KeyError as missing:
             raise NotVerified(f"the manifest has no {missing}") from None
         numbers = (made.from_seq, made.to_seq, made.count)
         if not all(type(n) is int and n >= 0 for n in numbers) or type(made.more) is not bool:
             raise NotVerified("the manifest's numbers are not whole numbers")
+        if made.to_tag and not re.fullmatch(r"[0-9a-f]{16}", made.to_tag):
+            raise NotVerified("the manifest's cursor tag is not 16 hex digits")
         return made
 
 
@@ -173,7 +177,7 @@ CREATE TABLE IF NOT EXISTS items (key TEXT PRIMARY KEY, data TEXT NOT NULL) WITH
 CREATE TABLE IF NOT EXISTS state (
     one INTEGER PRIMARY KEY CHECK (one = 1), feed TEXT NOT NULL, url TEXT NOT NULL,
     cursor INTEGER NOT NULL, count INTEGER NOT NULL, synced_at TEXT NOT NULL,
-    tier TEXT NOT NULL DEFAULT ''
+    tier TEXT NOT NULL DEFAULT '', tag TEXT NOT NULL DEFAULT ''
 );
 """
 
@@ -186,6 +190,7 @@ class State:
     count: int
     synced_at: str
     tier: str  # what the licence showed when the copy was made; "" if not known
+    tag: str  # the cursor's tag; "" if the hotline gave none
 
 
 class FeedCopy:
@@ -205,8 +210,9 @@ class FeedCopy:
         if create:
             self._db.executescript(_SCHEMA)
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(state)")}
-        if columns and "tier" not in columns:  # a copy made before tiers were kept
-            self._db.execute("ALTER TABLE state ADD COLUMN tier TEXT NOT NULL DEFAULT ''")
+        for added in ("tier", "tag"):  # a copy made before they were kept
+            if columns and added not in columns:
+                self._db.execute(f"ALTER TABLE state ADD COLUMN {added} TEXT NOT NULL DEFAULT ''")
 
     def __enter__(self) -> Self:
         return self
@@ -221,7 +227,7 @@ class FeedCopy:
     def state(self) -> State | None:
         """None until a first snapshot is complete."""
         row = self._db.execute(
-            "SELECT feed, url, cursor, count, synced_at, tier FROM state"
+            "SELECT feed, url, cursor, count, synced_at, tier, tag FROM state"
         ).fetchone()
         return State(*row) if row else None
 
@@ -270,8 +276,8 @@ class FeedCopy:
                 else:
                     self._db.execute("UPDATE items SET data = ? WHERE key = ?", (data, key))
             self._db.execute(
-                "UPDATE state SET cursor = ?, count = ?, synced_at = ?",
-                (page.to_seq, count, _now()),
+                "UPDATE state SET cursor = ?, count = ?, synced_at = ?, tag = ?",
+                (page.to_seq, count, _now(), page.to_tag),
             )
             self._db.execute("COMMIT")
         except BaseException:
@@ -305,8 +311,9 @@ class FeedCopy:
             self._db.execute("DROP TABLE items")
             self._db.execute("ALTER TABLE items_new RENAME TO items")
             self._db.execute(
-                "INSERT OR REPLACE INTO state VALUES (1, ?, ?, ?, ?, ?, ?)",
-                (self.feed, url, page.to_seq, count, _now(), page.tier),
+                "INSERT OR REPLACE INTO state (one, feed, url, cursor, count, synced_at, tier, "
+                "tag) VALUES (1, ?, ?, ?, ?, ?, ?, ?)",  # by name: older copies add columns
+                (self.feed, url, page.to_seq, count, _now(), page.tier, page.to_tag),
             )
             self._db.execute("COMMIT")
         except BaseException:
@@ -588,7 +595,8 @@ def _checked(
     if page.kind == "delta" and page.more and page.to_seq == page.from_seq:
         raise NotVerified("the hotline says more changes follow but sent none")
     for name, signed_value in (("X-Feed-Cursor", str(page.to_seq)),
-                               ("X-Feed-More", str(page.more).lower())):  # fmt: skip
+                               ("X-Feed-More", str(page.more).lower()),
+                               ("X-Feed-Tag", page.to_tag)):  # fmt: skip
         if download.headers.get(name, signed_value) != signed_value:
             raise NotVerified(f"the {name} header disagrees with the signed manifest")
     return page
@@ -629,9 +637,12 @@ def _sync(
         pages = snapshots = 0
         more = True
         while more:
-            cursor = copy.cursor
-            if cursor is not None:
-                query = {"cursor": cursor, "format": "jsonl"} | ({"limit": limit} if limit else {})
+            held_state = copy.state
+            cursor = held_state.cursor if held_state is not None else None
+            if held_state is not None and cursor is not None:
+                query: dict[str, Any] = {"cursor": cursor, "format": "jsonl"}
+                query |= {"tag": held_state.tag} if held_state.tag else {}
+                query |= {"limit": limit} if limit else {}
                 try:
                     download = hotline.fetch(feed, "delta", query)
                 except Refused as refused:
@@ -644,8 +655,7 @@ def _sync(
                 else:
                     with download.body:
                         page = _checked(download, key, feed, "delta", cursor)
-                        now = copy.state
-                        held = now.tier if now is not None else ""
+                        held = held_state.tier
                         if page.tier == held:
                             copy.apply(_changes(download.body, page), page)
                     if page.tier == held:

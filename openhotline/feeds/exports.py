@@ -217,7 +217,8 @@ def _export(
     assert plain is not None  # set by the packing thread before its first chunk
     manifest = signing.manifest_of(
         hashing.sha256.hexdigest(), hashing.size, feed=feed, kind="snapshot", format=fmt,
-        encoding="gzip", from_seq=0, to_seq=at, count=written, more=False, tier=tier,
+        encoding="gzip", from_seq=0, to_seq=at, to_tag=services.tag_of(the_feed.pk, at),
+        count=written, more=False, tier=tier,
         made_at=timezone.now().isoformat(timespec="seconds"),
         content_sha256=plain.sha256.hexdigest(), content_bytes=plain.size,
     )  # fmt: skip
@@ -261,19 +262,23 @@ def _complete(folder: Path, fmt: str) -> list[tuple[int, Path]]:
 
 
 def newest(feed: str, tier: str, fmt: str) -> Export | None:
-    """The newest complete file, unless it is ahead of the feed (a database restored to
-    an earlier point): a snapshot no delta can follow is no snapshot."""
-    last = services.feed(feed).last_seq
+    """The newest complete file, unless it is ahead of the feed or of another history
+    (a database restored to an earlier point): a snapshot no delta can follow is no
+    snapshot."""
+    the_feed = services.feed(feed)
     folder = _folder(feed, tier)
     if not folder.is_dir():
         return None
     for seq, manifest_path in _complete(folder, fmt):
-        if seq > last:
+        if seq > the_feed.last_seq:
             continue
         try:
             manifest = json.loads(manifest_path.read_bytes())
         except (OSError, ValueError):
             continue
+        tag = manifest.get("to_tag", "")
+        if tag and tag != services.tag_of(the_feed.pk, seq):
+            continue  # made before a restore, from a history the feed no longer has
         return Export(manifest_path.with_name(f"{seq}.{fmt}.gz"), manifest)
     return None
 

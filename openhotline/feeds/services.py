@@ -2,6 +2,8 @@
 transaction: a change is numbered under the feed's row lock and becomes visible with the
 caller's commit, so sequence numbers are monotonic per feed."""
 
+import hashlib
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -147,16 +149,42 @@ class DeltaRow(NamedTuple):
     reason: str  # the hotline's own note; never sent to members
 
 
-def delta(name: str, cursor: str, limit: int = 10_000) -> tuple[list[DeltaRow], int, bool]:
+TAG = re.compile(r"[0-9a-f]{16}")
+
+
+def tag_of(feed_id: int, seq: int) -> str:
+    """A fingerprint of the change numbered `seq` ("" for none, or one no longer kept).
+    A client sends it back with its cursor: a hotline restored from a backup that has
+    made new changes since reuses the numbers, and the tag tells its history from the
+    one the client followed (the number alone would skip changes without a word)."""
+    row = FeedChange.objects.filter(feed_id=feed_id, seq=seq).values_list("op", "key", "at")
+    found = row.first() if seq > 0 else None
+    if found is None:
+        return ""
+    op, key, at = found
+    return hashlib.sha256(f"{seq}\0{op}\0{key}\0{at.isoformat()}".encode()).hexdigest()[:16]
+
+
+def delta(
+    name: str, cursor: str, limit: int = 10_000, tag: str | None = None
+) -> tuple[list[DeltaRow], int, bool]:
     """The changes after `cursor`, in order: (changes, the new cursor, whether more
-    remain). A client applies them and asks again with the new cursor."""
+    remain). A client applies them and asks again with the new cursor, and the new
+    cursor's `tag_of` when it has one."""
     if not isinstance(cursor, str) or not cursor.isascii() or not cursor.isdigit():
         raise CursorError(f"cursor {cursor!r} is not a sequence number")
+    if tag is not None and not TAG.fullmatch(tag):
+        raise CursorError(f"tag {tag[:40]!r} is not a cursor's tag (16 hex digits)")
     after = int(cursor)
     the_feed = feed(name)
     last = the_feed.last_seq
     if after < 0 or after > last:
         raise CursorError(f"cursor {after} is not between 0 and the feed's last change {last}")
+    if tag is not None and tag_of(the_feed.pk, after) not in (tag, ""):
+        raise CursorError(
+            f"cursor {after} belongs to another history of this feed (the hotline restored "
+            "its database since); take a new snapshot"
+        )
     # Plain rows and orjson, not model instances: a page of 1,000 is read in a few ms.
     raw = (
         FeedChange.objects.filter(feed=the_feed, seq__gt=after)

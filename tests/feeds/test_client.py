@@ -34,6 +34,7 @@ from openhotline.feeds.models import (
     MemberKey,
     Tier,
 )
+from tests.feeds.restore import restore_to
 
 pytestmark = pytest.mark.django_db(transaction=True)
 FEED = "url-list"
@@ -478,6 +479,27 @@ def test_a_copy_made_before_tiers_were_kept_is_rebuilt_once(
     assert sync(live_server, api_key, state, hotline_pem).snapshots == 1
     assert sync(live_server, api_key, state, hotline_pem).snapshots == 0
     assert local(state) == (2, server_items())
+
+
+def test_a_restored_hotline_that_reuses_the_cursor_is_caught_by_the_tag(
+    live_server, api_key, state, hotline_pem
+) -> None:
+    """GIVEN a copy at cursor 4 WHEN the hotline restores a backup taken at change 2 and
+    lists two other URLs (changes 3 and 4 again) THEN the next run is not told "nothing
+    new": the tag of cursor 4 differs, the copy is rebuilt and equals the server's."""
+    for n in range(4):
+        services.add(FEED, listed(n))
+    sync(live_server, api_key, state, hotline_pem)
+    restore_to(FEED, 2)
+    services.add(FEED, listed(10))
+    services.add(FEED, listed(11))
+    warnings: list[str] = []
+    tap = Wiretap()
+    rebuilt = sync(live_server, api_key, state, hotline_pem, opener=tap, warn=warnings.append)
+    assert "another history" in warnings[0] and rebuilt.snapshots == 1
+    assert "tag=" in tap.asked("delta")[0]
+    assert local(state) == (4, server_items())
+    assert sorted(server_items()) == [listed(n) for n in (0, 1, 10, 11)]
 
 
 def test_the_key_is_pinned_on_first_use_and_a_different_key_is_refused(

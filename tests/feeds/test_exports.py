@@ -19,6 +19,7 @@ from openhotline.signals.formats import vics
 from openhotline.signals.lists import import_records
 from openhotline.signals.models import HashList, ListSource
 from openhotline.signals.records import build_record
+from tests.feeds.restore import restore_to
 from tests.tasks import run_due_tasks
 
 pytestmark = pytest.mark.django_db
@@ -323,6 +324,17 @@ def test_a_file_ahead_of_a_restored_feed_is_not_served(settings) -> None:
     Feed.objects.filter(name="hash-list").update(last_seq=2)
     assert exports.newest("hash-list", Tier.BASIC, "jsonl") is None
     assert exports.stale("hash-list", Tier.BASIC, "jsonl")
+
+
+def test_a_file_from_a_history_the_restored_feed_no_longer_has_is_not_served() -> None:
+    own_list(3)
+    made = exports.export("hash-list", Tier.BASIC, "jsonl")
+    assert made.manifest["to_tag"] == services.tag_of(services.feed("hash-list").pk, 3)
+    restore_to("hash-list", 2)
+    services.add("hash-list", "000000000099", {"hashes": {"md5": "9" * 32}})  # seq 3 again
+    assert exports.newest("hash-list", Tier.BASIC, "jsonl") is None
+    again = exports.export("hash-list", Tier.BASIC, "jsonl")
+    assert again.seq == 3 and "000000000099" in read_jsonl(again.path)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -4,6 +4,7 @@ request gets a clear JSON error."""
 import base64
 import gzip
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from openhotline.accounts.models import Organisation
 from openhotline.feeds import services, signing
 from openhotline.feeds.keys import issue_key
 from openhotline.feeds.models import AccessLog, Licence, MemberKey
+from tests.feeds.restore import restore_to
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/feeds/url-list"
@@ -86,6 +88,33 @@ def test_bad_requests_get_400_with_a_reason(company, query: dict, code: str) -> 
     key = issue_key(company, feeds=["url-list"]).plaintext
     response = client_with(key).get(f"{URL}/delta", query)
     assert response.status_code == 400 and response.json()["error"] == code
+
+
+def test_a_cursor_from_another_history_of_the_feed_is_refused_by_its_tag(company) -> None:
+    """GIVEN a member at cursor 4 WHEN the hotline restores a backup taken at change 2
+    and makes two other changes THEN cursor 4 exists again, but its tag tells the
+    histories apart: the member is told to take a new snapshot, not given nothing."""
+    member = client_with(issue_key(company, feeds=["url-list"]).plaintext)
+    for n in range(4):
+        services.add("url-list", f"http://bad-{n}.test/")
+    page = member.get(f"{URL}/delta", {"cursor": "0"})
+    tag = page["X-Feed-Tag"]
+    manifest = json.loads(base64.b64decode(page["X-Feed-Manifest"]))
+    assert re.fullmatch(r"[0-9a-f]{16}", tag) and manifest["to_tag"] == tag
+    assert member.get(f"{URL}/delta", {"cursor": "4", "tag": tag}).status_code == 200
+    restore_to("url-list", 2)
+    services.add("url-list", "http://other-3.test/")
+    services.add("url-list", "http://other-4.test/")
+    refused = member.get(f"{URL}/delta", {"cursor": "4", "tag": tag})
+    assert refused.status_code == 400 and refused.json()["error"] == "cursor"
+    assert "another history" in refused.json()["detail"]
+    bad = member.get(f"{URL}/delta", {"cursor": "4", "tag": "<script>"})
+    assert bad.status_code == 400 and "16 hex digits" in bad.json()["detail"]
+    # Change 4 of the new history has a tag of its own; without a tag, the number alone
+    # is followed (clients that keep none).
+    again = member.get(f"{URL}/delta", {"cursor": "2"})
+    assert again["X-Feed-Cursor"] == "4" and again["X-Feed-Tag"] not in ("", tag)
+    assert member.get(f"{URL}/delta", {"cursor": "4"}).status_code == 200
 
 
 def test_keys_that_cannot_open_a_feed_are_refused_clearly(company) -> None:
