@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from openhotline.feeds import entries
+from openhotline.feeds.currency_addresses import keccak256, monero_base58_decode, sponge256
 from openhotline.feeds.entries import EntryError, parse
 from openhotline.urlnorm import normalise_url
 
@@ -43,7 +43,7 @@ def address_error(currency: str, address: str) -> str:
     ],
 )
 def test_keccak256_gives_the_known_digests(message: bytes, digest: str) -> None:
-    assert entries.keccak256(message).hex() == digest
+    assert keccak256(message).hex() == digest
 
 
 def test_the_same_sponge_with_sha3_padding_is_hashlibs_sha3_256_over_many_blocks() -> None:
@@ -51,8 +51,8 @@ def test_the_same_sponge_with_sha3_padding_is_hashlibs_sha3_256_over_many_blocks
     absorbing of several blocks (the rate is 136 bytes) are checked against hashlib."""
     data = bytes(range(256)) * 2
     for size in [*range(0, 140), 271, 272, 273, 408, 512]:
-        assert entries.sponge256(data[:size], 0x06) == hashlib.sha3_256(data[:size]).digest()
-    assert entries.keccak256(b"abc") != hashlib.sha3_256(b"abc").digest()
+        assert sponge256(data[:size], 0x06) == hashlib.sha3_256(data[:size]).digest()
+    assert keccak256(b"abc") != hashlib.sha3_256(b"abc").digest()
 
 
 # --- Keyword List -----------------------------------------------------------------------
@@ -401,7 +401,7 @@ def test_monero_addresses_are_accepted(address: str) -> None:
 
 
 def test_monero_base58_decodes_the_documented_bytes() -> None:
-    raw = entries.monero_base58_decode(MONERO[0])
+    raw = monero_base58_decode(MONERO[0])
     assert raw.hex() == (
         "12eda9fe8dfcdd25d5430ea64229d04f6b41b2e5a1587c29cd499a63eb79d117113076a02b73d130fb9"
         "04c9e91075fcd16f735c6850dfadb125eb826d96a113f09a57120a3"
@@ -428,9 +428,9 @@ def monero_base58_encode(raw: bytes) -> str:
 
 
 def test_a_test_network_monero_address_is_refused_though_its_checksum_holds() -> None:
-    body = bytes([53]) + entries.monero_base58_decode(MONERO[0])[1:65]  # testnet's byte
-    testnet = monero_base58_encode(body + entries.keccak256(body)[:4])
-    assert monero_base58_encode(entries.monero_base58_decode(MONERO[0])) == MONERO[0]
+    body = bytes([53]) + monero_base58_decode(MONERO[0])[1:65]  # testnet's byte
+    testnet = monero_base58_encode(body + keccak256(body)[:4])
+    assert monero_base58_encode(monero_base58_decode(MONERO[0])) == MONERO[0]
     assert len(testnet) == 95 and "main-network" in address_error("XMR", testnet)
 
 
