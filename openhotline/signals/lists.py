@@ -179,24 +179,34 @@ class _Batch:
 
     def _existing(self) -> tuple[dict[str, ListEntry], dict[tuple[str, str], ListEntry]]:
         externals = {r.external_id for _, r in self.items if r.external_id}
-        by_external = {
-            e.external_id: e
-            for e in ListEntry.objects.filter(hash_list=self.hash_list, external_id__in=externals)
-        }
+        external_ids = dict(
+            ListEntry.objects.filter(
+                hash_list=self.hash_list, external_id__in=externals
+            ).values_list("external_id", "pk")
+        )
         # Only rows their external id did not find need the (dearer) lookup by hash.
         keys = {
             k
             for _, r in self.items
-            if r.external_id not in by_external and (k := identity(r)) is not None
+            if r.external_id not in external_ids and (k := identity(r)) is not None
         }
-        by_identity: dict[tuple[str, str], ListEntry] = {}
+        identity_ids: dict[tuple[str, str], int] = {}
         for name in {k[0] for k in keys}:
             lookups = [k[1] for k in keys if k[0] == name]
             rows = EntryHash.objects.filter(
                 entry__hash_list=self.hash_list, hash_type=name, lookup_key__in=lookups
-            ).select_related("entry")
-            for row in rows:
-                by_identity.setdefault((name, row.lookup_key), row.entry)
+            ).values_list("lookup_key", "entry_id")
+            for lookup, entry_id in rows:
+                identity_ids.setdefault((name, lookup), entry_id)
+        # The entries are read again under a row lock, in id order (two imports lock
+        # alike): a retirement committed meanwhile is seen, and one that comes during
+        # the batch waits for it, so the batch never writes a retired entry back as live.
+        locked = ListEntry.objects.select_for_update().filter(
+            pk__in={*external_ids.values(), *identity_ids.values()}
+        )
+        entries = {e.pk: e for e in locked.order_by("pk")}
+        by_external = {x: entries[pk] for x, pk in external_ids.items() if pk in entries}
+        by_identity = {k: entries[pk] for k, pk in identity_ids.items() if pk in entries}
         return by_external, by_identity
 
     @staticmethod

@@ -93,6 +93,47 @@ def test_a_reimport_updates_fields_and_adds_hashes_keeping_both_values_in_histor
     assert update.changes["sha1"][0] is None
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("found_by", ["external_id", "hash"])
+def test_a_retirement_during_a_reimport_is_never_undone(monkeypatch, found_by: str) -> None:
+    """GIVEN an import that has found the entries it updates WHEN staff retire one of them
+    before the import commits THEN the retirement waits and stands, and the import's
+    update lands too (without the row lock, PostgreSQL let the import write the entry
+    back as live)."""
+    import threading
+
+    from django.db import connection
+
+    police_list = HashList.objects.create(name="caid", source="police")
+    manager = User.objects.create(username="m", role="manager")
+    first = {"md5": md5(9), "grade": "sexual_posing"}
+    if found_by == "external_id":
+        first["external_id"] = "V-9"
+    import_records(police_list, rows([first]), source="first")
+    entry = ListEntry.objects.get()
+    found, real = threading.Event(), lists._Batch._hashes_of
+
+    def slow_hashes_of(entry_ids):
+        found.set()  # the import has its entries; give the retirement time to try
+        threading.Event().wait(0.5)
+        return real(entry_ids)
+
+    monkeypatch.setattr(lists._Batch, "_hashes_of", staticmethod(slow_hashes_of))
+
+    def retire() -> None:
+        found.wait(5)
+        retire_entry(ListEntry.objects.get(pk=entry.pk), "false positive", actor=manager)
+        connection.close()
+
+    other = threading.Thread(target=retire)
+    other.start()
+    import_records(police_list, rows([{**first, "grade": "non_penetrative"}]), source="again")
+    other.join(10)
+    entry.refresh_from_db()
+    assert entry.retired_at is not None and entry.retired_reason == "false positive"
+    assert entry.grade == "non_penetrative"
+
+
 def test_rows_of_one_media_in_one_batch_become_one_entry(police_list: HashList) -> None:
     summary = import_records(
         police_list,
