@@ -71,7 +71,7 @@ def _not_modified(request: HttpRequest, manifest: dict[str, Any]) -> bool:
 
 def _respond(
     request: HttpRequest, key: MemberKey, name: str, kind: str, rows: list[render.Row],
-    from_seq: int, to_seq: int, more: bool, fmt: str, tier: str,
+    from_seq: int, to_seq: int, more: bool, fmt: str, tier: str, remember: str = "",
 ) -> HttpResponse:  # fmt: skip
     body, count = render.to_bytes(name, fmt, rows)
     to_tag = services.tag_of(services.feed(name).pk, to_seq)
@@ -84,6 +84,8 @@ def _respond(
         body, feed=name, kind=kind, format=fmt, encoding=encoding, from_seq=from_seq,
         to_seq=to_seq, to_tag=to_tag, count=count, more=more, tier=tier, **decoded,
     )  # fmt: skip
+    if remember:
+        cache.set(remember, manifest, 3600)
     if _not_modified(request, manifest):
         log(key, kind, name, 304, count)
         return _headers(HttpResponse(status=304), manifest, more)
@@ -158,9 +160,23 @@ def snapshot(request: HttpRequest, name: str) -> HttpResponseBase:
             return _from_file(request, key, name, tier, fmt)
     except Problem as problem:
         return problem_response(problem)
+    # A member polling with If-None-Match is answered from the manifest remembered for
+    # this feed's state, without building up to FEED_INLINE_SNAPSHOT_LIMIT items again.
+    known = cache.get(_inline_memo(request, name, tier, fmt, services.feed(name).last_seq))
+    if known is not None and _not_modified(request, known):
+        log(key, "snapshot", name, 304, int(known["count"]))
+        return _headers(HttpResponse(status=304), known, False)
     at, items = services.snapshot(name)
     rows = [(i.added_seq, "add", i.key, _shown(name, tier, i.data)) for i in items]
-    return _respond(request, key, name, "snapshot", rows, 0, at, False, fmt, tier)
+    return _respond(request, key, name, "snapshot", rows, 0, at, False, fmt, tier,
+                    remember=_inline_memo(request, name, tier, fmt, at))  # fmt: skip
+
+
+def _inline_memo(request: HttpRequest, name: str, tier: str, fmt: str, at: int) -> str:
+    """The cache key of an inline snapshot's manifest: the same bytes for as long as the
+    feed's last change (and its tag: a restored database reuses numbers) stays."""
+    tag = services.tag_of(services.feed(name).pk, at)
+    return f"feeds:inline:{name}:{tier}:{fmt}:{int(_gzip_ok(request))}:{at}:{tag}"
 
 
 def _from_file(

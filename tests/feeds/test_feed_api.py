@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from openhotline.accounts.models import Organisation
-from openhotline.feeds import services, signing
+from openhotline.feeds import render, services, signing
 from openhotline.feeds.keys import issue_key
 from openhotline.feeds.models import AccessLog, Licence, MemberKey
 from tests.feeds.restore import restore_to
@@ -77,6 +77,32 @@ def test_snapshots_are_signed_gzipped_on_request_and_cacheable(company) -> None:
     assert again.status_code == 304 and again.content == b""
     as_csv = member.get(f"{URL}/snapshot", {"format": "csv"})
     assert as_csv.content.decode().splitlines()[0] == "seq,op,key,data"
+
+
+def test_a_snapshot_poll_with_a_known_etag_is_answered_without_building_it(
+    company, monkeypatch
+) -> None:
+    member = client_with(issue_key(company, feeds=["url-list"]).plaintext)
+    services.add("url-list", "http://bad.test/", {"category": "B"})
+    gzip_ok = {"Accept-Encoding": "gzip"}
+    first = member.get(f"{URL}/snapshot", headers=gzip_ok)
+    built = render.to_bytes
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("the snapshot was built again for a poll")
+
+    monkeypatch.setattr(render, "to_bytes", not_again)
+    poll = member.get(f"{URL}/snapshot", headers={**gzip_ok, "If-None-Match": first["ETag"]})
+    assert poll.status_code == 304 and poll["X-Feed-Manifest"] == first["X-Feed-Manifest"]
+    assert AccessLog.objects.filter(endpoint="snapshot", status=304).count() == 1
+    monkeypatch.setattr(render, "to_bytes", built)
+    # Without gzip the bytes differ: no 304 from the gzip answer's ETag.
+    plain = member.get(f"{URL}/snapshot", headers={"If-None-Match": first["ETag"]})
+    assert plain.status_code == 200
+    services.add("url-list", "http://worse.test/", {"category": "A"})
+    changed = member.get(f"{URL}/snapshot", headers={**gzip_ok, "If-None-Match": first["ETag"]})
+    assert changed.status_code == 200 and changed["ETag"] != first["ETag"]
+    assert b"worse.test" in gzip.decompress(changed.content)
 
 
 @pytest.mark.parametrize(
