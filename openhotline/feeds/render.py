@@ -83,12 +83,17 @@ def _jsonl(rows: Iterable[Row | StoredRow], stream: BinaryIO) -> int:
 
 
 def _csv(feed: str, rows: Iterable[Row], stream: BinaryIO) -> int:
-    text = io.TextIOWrapper(stream, encoding="utf-8", newline="", write_through=False)
-    writer = csv.writer(text, lineterminator="\n")
     hashes = feed == FeedName.HASH_LIST
     fields = (*HASH_COLUMNS, *CATEGORY_FIELDS, *FULL_FIELDS) if hashes else ("data",)
+    commas = len(fields) + 2  # in a line whose cells need no quoting
+    quoted = io.StringIO()
+    writer = csv.writer(quoted, lineterminator="\n")
+    # csv.writer leaves a lone CR unquoted when lines end in LF, and readers then split
+    # the row there: a line with one has every cell quoted.
+    all_quoted = csv.writer(quoted, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(["seq", "op", "key", *fields])
-    count = 0
+    pending = [quoted.getvalue()]
+    size = count = 0
     for seq, op, key, data in rows:
         count += 1
         # Keys and values go through the hash-list CSV's guard: a spreadsheet shows such a
@@ -98,9 +103,20 @@ def _csv(feed: str, rows: Iterable[Row], stream: BinaryIO) -> int:
             cells = [_cell(found.get(name)) for name in fields]
         else:
             cells = [guard(orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode())]
-        writer.writerow([seq, op, guard(key), *cells])
-    text.flush()
-    text.detach()
+        line = f"{seq},{op},{guard(key)},{','.join(cells)}\n"
+        # Joined by hand, as csv.writer would write it, unless a cell needs quoting: then
+        # csv.writer writes that line (hashes and most metadata never do; twice as fast).
+        if line.count(",") != commas or '"' in line or "\r" in line or line.count("\n") > 1:
+            quoted.seek(0)
+            quoted.truncate()
+            (all_quoted if "\r" in line else writer).writerow([seq, op, guard(key), *cells])
+            line = quoted.getvalue()
+        pending.append(line)
+        size += len(line)
+        if size >= _FLUSH:
+            stream.write("".join(pending).encode())
+            pending, size = [], 0
+    stream.write("".join(pending).encode())
     return count
 
 
