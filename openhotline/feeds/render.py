@@ -10,7 +10,6 @@ listed, with "@openhotline.retired": true.
 """
 
 import csv
-import datetime as dt
 import io
 from collections.abc import Iterable
 from typing import Any, BinaryIO, cast
@@ -21,7 +20,6 @@ from openhotline.feeds.hash_list import CATEGORY_FIELDS, FULL_FIELDS
 from openhotline.feeds.models import FeedName
 from openhotline.signals.formats import vics
 from openhotline.signals.formats.csv_format import FORMULA_STARTS, guard
-from openhotline.signals.records import EntryRecord
 
 Row = tuple[int, str, str, dict[str, Any]]
 # A row whose data is JSON text already (a snapshot's stored items): JSON Lines only.
@@ -130,28 +128,17 @@ def _cell(value: Any) -> str:
     return guard(text) if text[:1] in _GUARDED_STARTS else text
 
 
+_REMOVED = {"retired": True, "retired_reason": "removed from the Hash List"}
+
+
 def _vics(rows: Iterable[Row], stream: BinaryIO) -> int:
-    return vics.write((_record(key, op, data) for _, op, key, data in rows), stream, "2.0")
-
-
-def _record(key: str, op: str, data: dict[str, Any]) -> EntryRecord:
-    number = str(int(key))
-    first_seen = data.get("first_seen")
-    return EntryRecord(
-        hashes=dict(data.get("hashes", {})),
-        external_id=number,
-        grade=data.get("grade"),
-        uk_category=data.get("uk_category"),
-        interpol_baseline=data.get("interpol_baseline"),
-        vics_category=data.get("vics_category"),
-        age_band=data.get("age_band"),
-        non_photographic=bool(data.get("non_photographic", False)),
-        victim_identified=data.get("victim_identified"),
-        offender_identified=data.get("offender_identified"),
-        series=data.get("series", ""),
-        confirmed_by_police=data.get("confirmed_by_police"),
-        first_seen=dt.date.fromisoformat(first_seen) if first_seen else None,
-        pdq_quality=data.get("pdq_quality"),
-        retired=op == "remove",
-        retired_reason="removed from the Hash List" if op == "remove" else "",
+    # The feed's data is named as EntryRecord's fields (hash_list.record_of): it goes to
+    # the VICS writer as it is, with the entry's number as MediaID.
+    return vics.write(
+        (
+            {**data, "external_id": str(int(key)), **(_REMOVED if op == "remove" else {})}
+            for _, op, key, data in rows
+        ),
+        stream,
+        "2.0",
     )

@@ -73,10 +73,10 @@ import io
 import json
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from dataclasses import fields as dataclass_fields
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import ijson
 import orjson
@@ -566,16 +566,24 @@ _DEFAULTS = {f.name: f.default for f in dataclass_fields(EntryRecord)}
 
 def media(record: EntryRecord, position: int, version: str) -> dict[str, object]:
     """The VICS media object of a record, the `position`-th of its file."""
+    return media_of(record.__dict__, position, version)
+
+
+def media_of(fields: Mapping[str, Any], position: int, version: str) -> dict[str, object]:
+    """`media` from fields named as EntryRecord's (a missing one is its default; dates may
+    be ISO text): the members' Hash List writes millions without building records."""
+    get = fields.get
     out: dict[str, object] = {}
     annotations: dict[str, object] = {}
-    if _MEDIA_ID.fullmatch(record.external_id):
-        out["MediaID"] = int(record.external_id)
+    external_id = get("external_id", "")
+    if _MEDIA_ID.fullmatch(external_id):
+        out["MediaID"] = int(external_id)
     else:
         out["MediaID"] = position
-        annotations["external_id"] = record.external_id
-    if record.vics_category is not None:
-        out["Category"] = record.vics_category
-    hashes = record.hashes
+        annotations["external_id"] = external_id
+    if (category := get("vics_category")) is not None:
+        out["Category"] = category
+    hashes = get("hashes") or {}
     for name in ("md5", "sha1"):
         if name in hashes:
             out[HASH_NAMES[name]] = hashes[name].upper()
@@ -586,13 +594,13 @@ def media(record: EntryRecord, position: int, version: str) -> dict[str, object]
     else:
         alternative.insert(0, "photodna")
     for vics, value in (
-        ("VictimIdentified", record.victim_identified),
-        ("OffenderIdentified", record.offender_identified),
+        ("VictimIdentified", get("victim_identified")),
+        ("OffenderIdentified", get("offender_identified")),
     ):
         if value is not None:
             out[vics] = "true" if value else "false"
-    if record.series:
-        out["Series"] = record.series
+    if series := get("series"):
+        out["Series"] = series
     entries = [
         {"HashName": HASH_NAMES[name], "HashValue": hashes[name]}
         for name in alternative
@@ -601,14 +609,20 @@ def media(record: EntryRecord, position: int, version: str) -> dict[str, object]
     if entries:
         out["AlternativeHashes"] = entries
     for name in ANNOTATED:
-        value = getattr(record, name)
-        if value != _DEFAULTS[name]:
+        default = _DEFAULTS[name]
+        value = get(name, default)
+        if value != default:
             annotations[name] = value.isoformat() if isinstance(value, dt.date) else value
     out.update({ANNOTATION + name: value for name, value in annotations.items()})
     return out
 
 
-def write(records: Iterable[EntryRecord], stream: BinaryIO, version: str = "2.0") -> int:
+def write(
+    records: Iterable[EntryRecord] | Iterable[Mapping[str, Any]],
+    stream: BinaryIO,
+    version: str = "2.0",
+) -> int:
+    """A VICS file of `records`: EntryRecords, or field mappings as `media_of` takes."""
     if version not in CONTEXTS:
         raise FormatError(f"unknown VICS version {version!r}; known: {', '.join(VERSIONS)}")
     key, context = CONTEXTS[version]
@@ -618,7 +632,10 @@ def write(records: Iterable[EntryRecord], stream: BinaryIO, version: str = "2.0"
     for count, record in enumerate(records, start=1):
         # orjson writes what json.dumps(ensure_ascii=False, separators=(",", ":")) does
         # for these values (no floats), three times faster: a Hash List has millions.
-        pending.append(orjson.dumps(media(record, count, version)))
+        fields: Mapping[str, Any] = (
+            record.__dict__ if isinstance(record, EntryRecord) else cast(Mapping[str, Any], record)
+        )
+        pending.append(orjson.dumps(media_of(fields, count, version)))
         if len(pending) >= _FLUSH_RECORDS:
             _flush(pending, stream, first=count == len(pending))
     if pending:
