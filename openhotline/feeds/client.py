@@ -276,8 +276,8 @@ class FeedCopy:
                 else:
                     self._db.execute("UPDATE items SET data = ? WHERE key = ?", (data, key))
             self._db.execute(
-                "UPDATE state SET cursor = ?, count = ?, synced_at = ?, tag = ?",
-                (page.to_seq, count, _now(), page.to_tag),
+                "UPDATE state SET cursor = ?, count = ?, synced_at = ?, tag = ?, tier = ?",
+                (page.to_seq, count, _now(), page.to_tag, page.tier),
             )
             self._db.execute("COMMIT")
         except BaseException:
@@ -656,9 +656,12 @@ def _sync(
                     with download.body:
                         page = _checked(download, key, feed, "delta", cursor)
                         held = held_state.tier
-                        if page.tier == held:
+                        # A copy made before tiers were kept ("") of a feed that shows
+                        # everyone the same ("all") is what it would be anyway.
+                        same = page.tier == held or (not held and page.tier == "all")
+                        if same:
                             copy.apply(_changes(download.body, page), page)
-                    if page.tier == held:
+                    if same:
                         pages, more = pages + 1, page.more
                         continue
                     if snapshots:

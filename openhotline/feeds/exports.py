@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from openhotline.feeds import render, services, signing
 from openhotline.feeds.hash_list import RECORD_FIELDS, TIER_FIELDS
-from openhotline.feeds.models import FeedItem, FeedName, Tier
+from openhotline.feeds.models import Feed, FeedItem, FeedName, Tier
 
 KEEP = 2
 BATCH = 20_000
@@ -143,6 +143,7 @@ class _Packer(io.RawIOBase):
             raise self._failure
 
     def _pack(self) -> None:
+        ended = False  # the writer's last word (None) taken
         try:
             with gzip.GzipFile(
                 fileobj=self.hashing, mode="wb", compresslevel=self._level, mtime=0
@@ -150,10 +151,11 @@ class _Packer(io.RawIOBase):
                 self.plain = _Hashing(packed)  # type: ignore[arg-type]
                 while (chunk := self._queue.get()) is not None:
                     self.plain.write(chunk)
+                ended = True  # closing (the last blocks, the trailer) may still fail
         except BaseException as failure:  # reported to the writer by finish() or write()
             self._failure = failure
-            while self._queue.get() is not None:
-                pass  # drain, so the writer never blocks on a full queue
+            while not ended:
+                ended = self._queue.get() is None  # drain: the writer never blocks
 
 
 @dataclass(frozen=True)
@@ -225,7 +227,7 @@ def _export(
     manifest_path = final.with_name(f"{final.name}.manifest.json")
     os.replace(partial, final)
     _write_atomically(manifest_path, json.dumps(manifest, indent=1).encode())
-    _prune(folder, fmt)
+    _prune(folder, fmt, services.feed(feed), final)  # as it is now, not at the start
     return Export(final, manifest)
 
 
@@ -270,23 +272,46 @@ def newest(feed: str, tier: str, fmt: str) -> Export | None:
     if not folder.is_dir():
         return None
     for seq, manifest_path in _complete(folder, fmt):
-        if seq > the_feed.last_seq:
+        if not _follows(the_feed, seq, manifest_path):
             continue
         try:
             manifest = json.loads(manifest_path.read_bytes())
         except (OSError, ValueError):
             continue
-        tag = manifest.get("to_tag", "")
-        if tag and tag != services.tag_of(the_feed.pk, seq):
-            continue  # made before a restore, from a history the feed no longer has
         return Export(manifest_path.with_name(f"{seq}.{fmt}.gz"), manifest)
     return None
 
 
-def _prune(folder: Path, fmt: str) -> None:
-    for seq, manifest in _complete(folder, fmt)[KEEP:]:
-        manifest.unlink(missing_ok=True)
-        manifest.with_name(f"{seq}.{fmt}.gz").unlink(missing_ok=True)
+def _prune(folder: Path, fmt: str, the_feed: Feed, made: Path) -> None:
+    """Keep the newest KEEP files the feed can follow, `made` always among them; files
+    of another history (ahead of a restored feed, or their tag not its) go first, or
+    they would outrank, and remove, the file just made."""
+    usable = []
+    for seq, manifest in _complete(folder, fmt):
+        path = manifest.with_name(f"{seq}.{fmt}.gz")
+        if path != made and not _follows(the_feed, seq, manifest):
+            _remove(manifest, path)
+        else:
+            usable.append((manifest, path))
+    for manifest, path in usable[KEEP:]:
+        if path != made:
+            _remove(manifest, path)
+
+
+def _follows(the_feed: Feed, seq: int, manifest_path: Path) -> bool:
+    """Whether a file's snapshot is of the feed's history (deltas can follow it)."""
+    if seq > the_feed.last_seq:
+        return False
+    try:
+        tag = json.loads(manifest_path.read_bytes()).get("to_tag", "")
+    except (OSError, ValueError, AttributeError):
+        return False
+    return not tag or tag == services.tag_of(the_feed.pk, seq)
+
+
+def _remove(manifest: Path, path: Path) -> None:
+    manifest.unlink(missing_ok=True)  # first: without it the file no longer counts
+    path.unlink(missing_ok=True)
 
 
 def stale(feed: str, tier: str, fmt: str) -> bool:

@@ -2,6 +2,7 @@
 transaction: a change is numbered under the feed's row lock and becomes visible with the
 caller's commit, so sequence numbers are monotonic per feed."""
 
+import datetime as dt
 import hashlib
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -150,6 +151,7 @@ class DeltaRow(NamedTuple):
 
 
 TAG = re.compile(r"[0-9a-f]{16}")
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def tag_of(feed_id: int, seq: int) -> str:
@@ -162,7 +164,10 @@ def tag_of(feed_id: int, seq: int) -> str:
     if found is None:
         return ""
     op, key, at = found
-    return hashlib.sha256(f"{seq}\0{op}\0{key}\0{at.isoformat()}".encode()).hexdigest()[:16]
+    # The time as whole microseconds since the epoch: the same whatever zone or text form
+    # the database hands the datetime back in.
+    micros = (at - _EPOCH) // dt.timedelta(microseconds=1)
+    return hashlib.sha256(f"{seq}\0{op}\0{key}\0{micros}".encode()).hexdigest()[:16]
 
 
 def delta(

@@ -464,11 +464,16 @@ def test_a_changed_tier_rebuilds_the_copy_with_what_the_licence_now_shows(
     with FeedCopy(state, "hash-list") as copy:
         assert copy.get("000000000001") == one and copy.state.tier == "full"  # type: ignore[union-attr]
     assert run(warn=warnings.append).snapshots == 0 and len(warnings) == 1
+    # A Hash List copy whose tier is not known cannot be trusted: rebuilt once.
+    with sqlite3.connect(state / "hash-list.sqlite3") as db:
+        db.execute("UPDATE state SET tier = ''")
+    assert run(warn=warnings.append).snapshots == 1 and "holds an unknown" in warnings[-1]
 
 
-def test_a_copy_made_before_tiers_were_kept_is_rebuilt_once(
+def test_a_copy_made_before_tiers_were_kept_carries_on(
     live_server, api_key, state, hotline_pem
 ) -> None:
+    # The URL List shows every member the same ("all"): the copy is adopted, not rebuilt.
     services.add(FEED, listed(1))
     sync(live_server, api_key, state, hotline_pem)
     with sqlite3.connect(state / f"{FEED}.sqlite3") as db:
@@ -476,8 +481,9 @@ def test_a_copy_made_before_tiers_were_kept_is_rebuilt_once(
     with FeedCopy(state, FEED) as copy:  # opening it adds the column back, tier unknown
         assert copy.state is not None and copy.state.tier == "" and copy.cursor == 1
     services.add(FEED, listed(2))
-    assert sync(live_server, api_key, state, hotline_pem).snapshots == 1
     assert sync(live_server, api_key, state, hotline_pem).snapshots == 0
+    with FeedCopy(state, FEED) as copy:
+        assert copy.state is not None and copy.state.tier == "all"
     assert local(state) == (2, server_items())
 
 

@@ -147,6 +147,65 @@ def test_a_failed_write_leaves_no_file_and_says_why(monkeypatch) -> None:
     assert read_jsonl(exports.export("hash-list", Tier.FULL, "jsonl").path) == live()
 
 
+@pytest.mark.django_db(transaction=True)  # the export runs in a thread of its own
+def test_a_disk_that_fills_as_the_file_is_closed_fails_the_export_without_hanging(
+    monkeypatch,
+) -> None:
+    import threading
+
+    from django.db import connection
+
+    own_list(30)
+    real_write = exports._Hashing.write
+    raw_writes = []
+
+    def full_at_close(self, data):
+        if isinstance(self.raw, io.BufferedWriter):  # the file itself, not gzip's input
+            raw_writes.append(len(data))
+            # gzip's header (a few bytes at a time) goes; the data, flushed as the file
+            # is closed, after the last chunk, does not.
+            if len(data) > 16:
+                raise OSError(28, "No space left on device")
+        return real_write(self, data)
+
+    monkeypatch.setattr(exports._Hashing, "write", full_at_close)
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            exports.export("hash-list", Tier.FULL, "jsonl")
+            outcome.append(None)
+        except BaseException as exc:
+            outcome.append(exc)
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(20)
+    assert not worker.is_alive(), "the export hung"
+    assert isinstance(outcome[0], OSError) and max(raw_writes) > 16
+    folder = exports._folder("hash-list", Tier.FULL)
+    assert [p.name for p in folder.iterdir() if not p.name.endswith(".lock")] == []
+
+
+def test_after_a_restore_the_new_file_is_kept_and_the_other_historys_files_go() -> None:
+    own_list(6)
+    services.add("hash-list", "000000000070", {"hashes": {"md5": "7" * 32}})
+    old = [exports.export("hash-list", Tier.BASIC, "jsonl").path]
+    services.add("hash-list", "000000000071", {"hashes": {"md5": "8" * 32}})
+    old.append(exports.export("hash-list", Tier.BASIC, "jsonl").path)
+    assert [p.name for p in old] == ["7.jsonl.gz", "8.jsonl.gz"]
+    restore_to("hash-list", 4)
+    services.add("hash-list", "000000000090", {"hashes": {"md5": "9" * 32}})  # seq 5
+    made = exports.export("hash-list", Tier.BASIC, "jsonl")
+    assert made.path.exists() and made.seq == 5
+    newest = exports.newest("hash-list", Tier.BASIC, "jsonl")
+    assert newest is not None and newest.path == made.path
+    assert not any(p.exists() for p in old)
+    assert "000000000090" in read_jsonl(made.path)
+
+
 def test_only_the_newest_files_are_kept() -> None:
     own = own_list(3)
     paths = []
