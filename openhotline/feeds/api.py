@@ -71,7 +71,7 @@ def _not_modified(request: HttpRequest, manifest: dict[str, Any]) -> bool:
 
 def _respond(
     request: HttpRequest, key: MemberKey, name: str, kind: str, rows: list[render.Row],
-    from_seq: int, to_seq: int, more: bool, fmt: str, tier: str, remember: str = "",
+    from_seq: int, to_seq: int, more: bool, fmt: str, tier: str, remember: bool = False,
 ) -> HttpResponse:  # fmt: skip
     body, count = render.to_bytes(name, fmt, rows)
     to_tag = services.tag_of(services.feed(name).pk, to_seq)
@@ -85,7 +85,7 @@ def _respond(
         to_seq=to_seq, to_tag=to_tag, count=count, more=more, tier=tier, **decoded,
     )  # fmt: skip
     if remember:
-        cache.set(remember, manifest, 3600)
+        cache.set(_inline_memo(request, name, tier, fmt, to_seq, to_tag), manifest, 3600)
     if _not_modified(request, manifest):
         log(key, kind, name, 304, count)
         return _headers(HttpResponse(status=304), manifest, more)
@@ -156,26 +156,29 @@ def snapshot(request: HttpRequest, name: str) -> HttpResponseBase:
     big one."""
     try:
         key, fmt, tier = _checked(request, name)
-        if services.feed(name).live_count > settings.FEED_INLINE_SNAPSHOT_LIMIT:
+        the_feed = services.feed(name)
+        if the_feed.live_count > settings.FEED_INLINE_SNAPSHOT_LIMIT:
             return _from_file(request, key, name, tier, fmt)
     except Problem as problem:
         return problem_response(problem)
-    # A member polling with If-None-Match is answered from the manifest remembered for
-    # this feed's state, without building up to FEED_INLINE_SNAPSHOT_LIMIT items again.
-    known = cache.get(_inline_memo(request, name, tier, fmt, services.feed(name).last_seq))
-    if known is not None and _not_modified(request, known):
-        log(key, "snapshot", name, 304, int(known["count"]))
-        return _headers(HttpResponse(status=304), known, False)
+    if request.headers.get("If-None-Match"):
+        # A member polling is answered from the manifest remembered for this feed's
+        # state, without building up to FEED_INLINE_SNAPSHOT_LIMIT items again.
+        at = the_feed.last_seq
+        memo = _inline_memo(request, name, tier, fmt, at, services.tag_of(the_feed.pk, at))
+        known = cache.get(memo)
+        if known is not None and _not_modified(request, known):
+            log(key, "snapshot", name, 304, int(known["count"]))
+            return _headers(HttpResponse(status=304), known, False)
     at, items = services.snapshot(name)
     rows = [(i.added_seq, "add", i.key, _shown(name, tier, i.data)) for i in items]
     return _respond(request, key, name, "snapshot", rows, 0, at, False, fmt, tier,
-                    remember=_inline_memo(request, name, tier, fmt, at))  # fmt: skip
+                    remember=True)  # fmt: skip
 
 
-def _inline_memo(request: HttpRequest, name: str, tier: str, fmt: str, at: int) -> str:
+def _inline_memo(request: HttpRequest, name: str, tier: str, fmt: str, at: int, tag: str) -> str:
     """The cache key of an inline snapshot's manifest: the same bytes for as long as the
     feed's last change (and its tag: a restored database reuses numbers) stays."""
-    tag = services.tag_of(services.feed(name).pk, at)
     return f"feeds:inline:{name}:{tier}:{fmt}:{int(_gzip_ok(request))}:{at}:{tag}"
 
 
@@ -183,7 +186,7 @@ def _from_file(
     request: HttpRequest, key: MemberKey, name: str, tier: str, fmt: str
 ) -> HttpResponseBase:
     current = exports.newest(name, tier, fmt)
-    if exports.stale(name, tier, fmt) and cache.add(f"feeds:export:{name}:{tier}:{fmt}", 1, 900):
+    if exports.is_stale(name, current) and cache.add(f"feeds:export:{name}:{tier}:{fmt}", 1, 900):
         from openhotline.feeds.tasks import export_task
 
         transaction.on_commit(lambda: export_task.enqueue(name, tier, fmt))

@@ -20,12 +20,13 @@ or not), and that the manifest describes the page asked for (feed, kind, a delta
 count). A page that fails is an error that changes nothing. When the hotline refuses the
 cursor (400 "cursor": it restored its database), the copy is rebuilt from a snapshot; the
 old copy stays readable until the new one is complete. A snapshot's cursor may be behind
-the feed (big feeds are served from a pre-generated file): the deltas catch up. When a
-page's tier is not the copy's (the member's Hash List licence changed), the copy is
-rebuilt from a snapshot too: deltas only carry the items that changed, so the others
-would keep the fields of the old tier. 429 and
-503 are retried after `Retry-After`, up to 4 times and 5 minutes; 401 and 403 stop with the
-hotline's own explanation.
+the feed (big feeds are served from a pre-generated file): the deltas catch up. Each
+cursor is sent with its tag (the manifest's `to_tag`), so a hotline whose restored
+database reused the number for other changes refuses it too. When a page's tier is not
+the copy's (the member's Hash List licence changed), the copy is rebuilt from a snapshot
+as well: deltas only carry the items that changed, so the others would keep the fields
+of the old tier. 429 and 503 are retried after `Retry-After`, up to 4 times and 5
+minutes; 401 and 403 stop with the hotline's own explanation.
 
 The key. `--public-key` pins the hotline's published key (and is remembered in DIR).
 Without it, the key is fetched once from /.well-known/openhotline-feed-key.pem and pinned
@@ -43,8 +44,8 @@ neither skipping nor repeating a change. Memory stays small: a download is spool
 temporary file in DIR and verified before it is read line by line; a snapshot fills a
 scratch table in batches that replaces `items` in one transaction. A lookup is one index
 probe, and programs can read while a sync writes. Tables: `items(key, data as JSON)` and a
-one-row `state(feed, url, cursor, count, synced_at, tier)`. DIR/<feed>.lock keeps a second sync
-of the same copy out. The files are the member's to protect (the URL List is a list of
+one-row `state(feed, url, cursor, count, synced_at, tier, tag)`. DIR/<feed>.lock keeps a
+second sync of the same copy out. The files are the member's to protect (the URL List is a list of
 criminal content's addresses): the database is created readable by its owner only.
 """
 

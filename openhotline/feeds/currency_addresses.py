@@ -153,15 +153,20 @@ _BECH32_CONSTANT = 1
 _BECH32M_CONSTANT = 0x2BC830A3
 
 
-def _bech32_polymod(values: list[int]) -> int:
-    check = 1
+def _polymod(values: list[int], generators: tuple[int, ...], width: int) -> int:
+    """The BCH checksum bech32 (30 bits) and CashAddr (40 bits) share, over 5-bit values."""
+    check, low = 1, (1 << (width - 5)) - 1
     for value in values:
-        top = check >> 25
-        check = (check & 0x1FFFFFF) << 5 ^ value
-        for bit, generator in enumerate(_BECH32_GENERATORS):
+        top = check >> (width - 5)
+        check = (check & low) << 5 ^ value
+        for bit, generator in enumerate(generators):
             if top >> bit & 1:
                 check ^= generator
     return check
+
+
+def _bech32_polymod(values: list[int]) -> int:
+    return _polymod(values, _BECH32_GENERATORS, 30)
 
 
 def _five_bit_values(data: str) -> list[int]:
@@ -230,14 +235,7 @@ _CASHADDR_HASH_BYTES = (20, 24, 28, 32, 40, 48, 56, 64)
 
 
 def _cashaddr_polymod(values: list[int]) -> int:
-    check = 1
-    for value in values:
-        top = check >> 35
-        check = (check & 0x07FFFFFFFF) << 5 ^ value
-        for bit, generator in enumerate(_CASHADDR_GENERATORS):
-            if top >> bit & 1:
-                check ^= generator
-    return check ^ 1
+    return _polymod(values, _CASHADDR_GENERATORS, 40) ^ 1
 
 
 def cashaddr_address(text: str) -> str:

@@ -272,13 +272,9 @@ def newest(feed: str, tier: str, fmt: str) -> Export | None:
     if not folder.is_dir():
         return None
     for seq, manifest_path in _complete(folder, fmt):
-        if not _follows(the_feed, seq, manifest_path):
-            continue
-        try:
-            manifest = json.loads(manifest_path.read_bytes())
-        except (OSError, ValueError):
-            continue
-        return Export(manifest_path.with_name(f"{seq}.{fmt}.gz"), manifest)
+        manifest = _manifest(manifest_path)
+        if manifest is not None and _follows(the_feed, seq, manifest):
+            return Export(manifest_path.with_name(f"{seq}.{fmt}.gz"), manifest)
     return None
 
 
@@ -287,25 +283,31 @@ def _prune(folder: Path, fmt: str, the_feed: Feed, made: Path) -> None:
     of another history (ahead of a restored feed, or their tag not its) go first, or
     they would outrank, and remove, the file just made."""
     usable = []
-    for seq, manifest in _complete(folder, fmt):
-        path = manifest.with_name(f"{seq}.{fmt}.gz")
-        if path != made and not _follows(the_feed, seq, manifest):
-            _remove(manifest, path)
+    for seq, manifest_path in _complete(folder, fmt):
+        path = manifest_path.with_name(f"{seq}.{fmt}.gz")
+        manifest = _manifest(manifest_path)
+        if path != made and (manifest is None or not _follows(the_feed, seq, manifest)):
+            _remove(manifest_path, path)
         else:
-            usable.append((manifest, path))
-    for manifest, path in usable[KEEP:]:
+            usable.append((manifest_path, path))
+    for manifest_path, path in usable[KEEP:]:
         if path != made:
-            _remove(manifest, path)
+            _remove(manifest_path, path)
 
 
-def _follows(the_feed: Feed, seq: int, manifest_path: Path) -> bool:
+def _manifest(path: Path) -> dict[str, Any] | None:
+    try:
+        manifest = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
+
+
+def _follows(the_feed: Feed, seq: int, manifest: dict[str, Any]) -> bool:
     """Whether a file's snapshot is of the feed's history (deltas can follow it)."""
     if seq > the_feed.last_seq:
         return False
-    try:
-        tag = json.loads(manifest_path.read_bytes()).get("to_tag", "")
-    except (OSError, ValueError, AttributeError):
-        return False
+    tag = manifest.get("to_tag", "")
     return not tag or tag == services.tag_of(the_feed.pk, seq)
 
 
@@ -316,7 +318,11 @@ def _remove(manifest: Path, path: Path) -> None:
 
 def stale(feed: str, tier: str, fmt: str) -> bool:
     """Whether the newest file is missing, too old or too many changes behind."""
-    current = newest(feed, tier, fmt)
+    return is_stale(feed, newest(feed, tier, fmt))
+
+
+def is_stale(feed: str, current: Export | None) -> bool:
+    """`stale` for the file `newest` gave (the snapshot view has it already)."""
     if current is None:
         return True
     behind = services.feed(feed).last_seq - current.seq

@@ -162,15 +162,13 @@ def _image_values(request: HttpRequest) -> tuple[list[HashValue], dict[str, Any]
 def _shown(values: list[HashValue], tier: str) -> list[dict[str, Any]]:
     found = find_many(values)
     keys = {hash_list.key_of(c.entry.pk) for candidates in found for c in candidates}
-    feed_id = Feed.objects.filter(name=FeedName.HASH_LIST).values_list("pk", flat=True).first()
-    if feed_id is None or not keys:
-        return [{"index": i, "type": v.hash_type, "matches": []} for i, v in enumerate(values)]
+    feed = Feed.objects.filter(name=FeedName.HASH_LIST).first()
     # By feed and key only, so the unique (feed, key) index serves it; filtering on
     # removed_seq in SQL made SQLite walk the live-items index instead (14 s at 10M).
     listed = {
         key: data
         for key, data, removed_seq in FeedItem.objects.filter(
-            feed_id=feed_id, key__in=list(keys)
+            feed=feed, key__in=list(keys)
         ).values_list("key", "data", "removed_seq")
         if removed_seq is None
     }

@@ -19,7 +19,7 @@ import orjson
 from openhotline.feeds.hash_list import CATEGORY_FIELDS, FULL_FIELDS
 from openhotline.feeds.models import FeedName
 from openhotline.signals.formats import vics
-from openhotline.signals.formats.csv_format import FORMULA_STARTS, guard
+from openhotline.signals.formats.csv_format import guard
 
 Row = tuple[int, str, str, dict[str, Any]]
 # A row whose data is JSON text already (a snapshot's stored items): JSON Lines only.
@@ -32,7 +32,6 @@ CONTENT_TYPES = {
 }
 HASH_COLUMNS = ("md5", "sha1", "sha256", "pdq", "photodna", "video", "pdq_quality")
 _FLUSH = 1 << 16
-_GUARDED_STARTS = FORMULA_STARTS | {"'"}
 
 
 class FormatRefused(ValueError):
@@ -123,9 +122,7 @@ def _cell(value: Any) -> str:
         return ""
     if value is True or value is False:
         return "true" if value else "false"
-    text = value if type(value) is str else str(value)
-    # guard() only where it could act: the cell is written ten million times.
-    return guard(text) if text[:1] in _GUARDED_STARTS else text
+    return guard(value if type(value) is str else str(value))
 
 
 _REMOVED = {"retired": True, "retired_reason": "removed from the Hash List"}

@@ -52,6 +52,9 @@ from openhotline.signals.records import EntryRecord, FieldError
 from openhotline.signals.types import HASH_TYPES
 
 FORMULA_STARTS = frozenset("=+-@\t\r")
+# A cell starting with anything else never needs the guard (checked first: the members'
+# Hash List guards millions of cells).
+_GUARD_FIRST = FORMULA_STARTS | {"'"}
 _FLUSH_CHARS = 1 << 16
 
 
@@ -59,6 +62,8 @@ _FLUSH_CHARS = 1 << 16
 
 
 def _needs_guard(text: str) -> bool:
+    if text[:1] not in _GUARD_FIRST:
+        return False
     rest = text.lstrip("'")
     return bool(rest) and rest[0] in FORMULA_STARTS
 
