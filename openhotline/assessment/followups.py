@@ -14,6 +14,7 @@ from openhotline.assessment.decisions import final_grades
 from openhotline.assessment.models import Decision, OutcomeMessage
 from openhotline.audit.services import record
 from openhotline.cases.outcomes import public_outcome
+from openhotline.core.redaction import mail_failure_reason
 from openhotline.core.secretbox import open_sealed
 from openhotline.intake.models import Report
 from openhotline.intake.services import CONTACT_PURPOSE
@@ -45,11 +46,11 @@ def tell_reporters(decision_id: int) -> str:
             continue
         try:
             _send_outcome(report, decision)
-        except Exception as exc:  # any mail failure: keep it, carry on, fail the task
+        except _NotSent as failure:  # any mail failure: keep it, carry on, fail the task
             failed += 1
-            message.problem = f"{type(exc).__name__}: {exc}"[:500]
+            message.problem = failure.reason[:500]
             message.save(update_fields=["problem"])
-            logger.warning("outcome to report %s not sent: %s", report.reference, exc)
+            logger.warning("outcome to report %s not sent: %s", report.reference, failure.reason)
             continue
         message.sent_at = timezone.now()
         message.problem = ""
@@ -60,11 +61,31 @@ def tell_reporters(decision_id: int) -> str:
     return f"{sent} outcome message(s) sent"
 
 
+class _NotSent(Exception):
+    """A send failed; `reason` says why without the reporter's address."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 def _send_outcome(report: Report, decision: Decision) -> None:
+    """Send, or raise _NotSent: never an exception whose text may hold the address (mail
+    servers and smtplib repeat it), nor one chained to such an exception."""
     sealed = report.contact_sealed
     if sealed is None:
         return
-    address = open_sealed(bytes(sealed), purpose=CONTACT_PURPOSE)
+    try:
+        address = open_sealed(bytes(sealed), purpose=CONTACT_PURPOSE)
+    except Exception as exc:  # undecryptable: the address is not known, nothing to hide
+        raise _NotSent(f"the contact could not be unsealed ({type(exc).__name__})") from None
+    try:
+        _mail_outcome(report, decision, address)
+    except Exception as exc:
+        raise _NotSent(mail_failure_reason(exc, address)) from None
+
+
+def _mail_outcome(report: Report, decision: Decision, address: str) -> None:
     with translation.override(report.language or settings.LANGUAGE_CODE):
         outcome = public_outcome(decision.case.state, decision.closure_reason)
         subject = _("Your report %(reference)s") % {"reference": report.reference}
