@@ -15,6 +15,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -54,7 +55,7 @@ class _Run:
             user_agent=self.capture.user_agent,
             referrer=referrer,
             accept_language=self.capture.accept_language or None,
-            proxy=_proxy_for(url),
+            proxy=_proxy_for(self.capture.requested_url, url),
         )
 
 
@@ -142,9 +143,18 @@ def restart_if_stalled(capture_id: int, started_at: str) -> str:
     return "restarted"
 
 
-def _proxy_for(url: str) -> str | None:
-    host = url.split("/")[2].rsplit(":", 1)[0] if "//" in url else ""
-    return (settings.ONION_PROXY or None) if host.endswith(".onion") else None
+def _proxy_for(page_url: str, url: str) -> str | None:
+    """The onion proxy for every fetch of an onion capture (page, redirects, and media on
+    clear-web hosts too: a direct fetch would tie the hotline's address to the onion
+    page), and for onion media on a clear-web page; otherwise none."""
+    if _is_onion(page_url) or _is_onion(url):
+        return settings.ONION_PROXY or None
+    return None
+
+
+def _is_onion(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    return host.rstrip(".").endswith(".onion")
 
 
 def _capture_media(run: _Run, page: FetchResult) -> None:

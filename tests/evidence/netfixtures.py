@@ -164,6 +164,7 @@ class FakeDNS(_Service):
 class Seen:
     path: str
     headers: dict[str, str]
+    client: str = ""  # the address the request came from
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -172,7 +173,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         owner = self.server.owner
-        owner.requests.append(Seen(self.path, {k.lower(): v for k, v in self.headers.items()}))
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        owner.requests.append(Seen(self.path, headers, str(self.client_address[0])))
         route = owner.routes.get(urlsplit(self.path).path) or owner.routes.get("*")
         with contextlib.suppress(ConnectionError, TimeoutError):
             if route is None:
@@ -377,6 +379,55 @@ class Socks5Proxy(_TCPListener):
         self.requests.append(request)
         body = f"hello from {host} via socks".encode()
         conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+
+
+class ForwardingSocks5Proxy(Socks5Proxy):
+    """A SOCKS5 proxy that, like Tor, resolves names itself (from `routes`: name → address)
+    and connects onwards from its own address, so a server's log tells a request that came
+    through the proxy (client == `host`) from a direct one. Unknown names are refused."""
+
+    def __init__(self, host: str, routes: dict[str, tuple[str, int]]) -> None:
+        self.host = host
+        self.routes = routes
+        super().__init__(host)
+
+    def _handle(self, conn: socket.socket) -> None:
+        _version, count = _exactly(conn, 2)
+        _exactly(conn, count)
+        conn.sendall(b"\x05\x00")
+        _version, _command, _reserved, kind = _exactly(conn, 4)
+        if kind != 3:
+            conn.sendall(b"\x05\x08\x00\x01\x00\x00\x00\x00\x00\x00")  # names only
+            return
+        name = _exactly(conn, _exactly(conn, 1)[0]).decode()
+        port = int.from_bytes(_exactly(conn, 2))
+        self.targets.append((name, port))
+        route = self.routes.get(name)
+        if route is None:
+            conn.sendall(b"\x05\x04\x00\x01\x00\x00\x00\x00\x00\x00")  # host unreachable
+            return
+        with socket.create_connection(route, timeout=2, source_address=(self.host, 0)) as up:
+            conn.sendall(b"\x05\x00\x00\x01\x00\x00\x00\x00\x00\x00")
+            _splice(conn, up)
+
+
+def _splice(a: socket.socket, b: socket.socket) -> None:
+    """Copy bytes both ways until either side closes."""
+    import selectors
+
+    with selectors.DefaultSelector() as selector:
+        selector.register(a, selectors.EVENT_READ, b)
+        selector.register(b, selectors.EVENT_READ, a)
+        while True:
+            ready = selector.select(timeout=2)
+            if not ready:
+                return
+            for key, _events in ready:
+                source: socket.socket = key.fileobj  # type: ignore[assignment]
+                data = source.recv(65536)
+                if not data:
+                    return
+                key.data.sendall(data)
 
 
 def _exactly(conn: socket.socket, size: int) -> bytes:

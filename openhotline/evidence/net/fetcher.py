@@ -150,14 +150,30 @@ class SafeFetcher:
             "Accept-Language": accept_language or self.accept_language,
             "Accept-Encoding": _ACCEPT_ENCODING,
         }
-        if referrer:
-            headers["Referer"] = referrer
         limit = self.limits.max_page_bytes if max_bytes is None else max_bytes
         try:
             proxy_config = _proxy_config(proxy)
         except ValueError as exc:
             return FetchResult(url, url, error=str(exc), error_kind=ErrorKind.PROXY)
-        return _Fetch(self, url, headers, limit, proxy_config).run()
+        return _Fetch(self, url, headers, limit, proxy_config, referrer or None).run()
+
+
+def referrer_allowed(referrer: str, url: str) -> bool:
+    """Whether a request to `url` may carry `referrer` as its Referer.
+
+    An onion address never leaves its own site (as Tor Browser's hideOnionSource): a
+    clear-web host told the onion page would learn what the hotline was looking at.
+    Checked on every hop, so a redirect to another site drops it too.
+    """
+    referring_host = _host_of(referrer)
+    return not referring_host.endswith(".onion") or _host_of(url) == referring_host
+
+
+def _host_of(url: str) -> str:
+    try:
+        return httpx.URL(url).host.rstrip(".").lower()
+    except (httpx.InvalidURL, UnicodeError):
+        return ""
 
 
 def _proxy_config(proxy: str | None) -> httpx.Proxy | None:
@@ -199,11 +215,13 @@ class _Fetch:
         headers: dict[str, str],
         limit: int,
         proxy: httpx.Proxy | None,
+        referrer: str | None,
     ) -> None:
         self.url = url
         self.fetcher = fetcher
         self.limits = fetcher.limits
         self.headers = headers
+        self.referrer = referrer
         self.limit = limit
         self.proxy = proxy
         self.started = time.monotonic()
@@ -298,7 +316,10 @@ class _Fetch:
             write=min(self.limits.read_timeout, remaining),
             pool=min(self.limits.connect_timeout, remaining),
         )
-        request = client.build_request("GET", url, headers=self.headers, timeout=timeout)
+        sent = dict(self.headers)
+        if self.referrer and referrer_allowed(self.referrer, url):
+            sent["Referer"] = self.referrer
+        request = client.build_request("GET", url, headers=sent, timeout=timeout)
         started = time.monotonic()
         try:
             response = client.send(request, stream=True)
