@@ -38,6 +38,13 @@ MASTER_KEY = env_secret("OPENHOTLINE_MASTER_KEY")
 PREVIOUS_MASTER_KEY = env_secret("OPENHOTLINE_PREVIOUS_MASTER_KEY")
 # Names evidence blobs (HMAC): stable across master-key rotations, never revealed.
 STORAGE_KEY = env_secret("OPENHOTLINE_STORAGE_KEY")
+# Signs feed manifests and intelligence packages (Ed25519: base64 of 32 raw bytes, or PEM);
+# its own secret, so a master-key rotation leaves the keys members pinned alone. Unset: the
+# keys derived from the master key (check W020). Rollover: the NEXT key is published
+# alongside before it signs; the PREVIOUS one stays published for older downloads.
+SIGNING_KEY = env_secret("OPENHOTLINE_SIGNING_KEY")
+SIGNING_KEY_NEXT = env_secret("OPENHOTLINE_SIGNING_KEY_NEXT")
+SIGNING_KEY_PREVIOUS = env_secret("OPENHOTLINE_SIGNING_KEY_PREVIOUS")
 
 SITE_URL = env_str("OPENHOTLINE_SITE_URL", "http://localhost:8000").rstrip("/")
 ALLOWED_HOSTS = env_list("OPENHOTLINE_ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
@@ -430,6 +437,9 @@ MATCH_MAX_HASHES = 1000
 MATCH_CALLS_PER_MINUTE = env_int("OPENHOTLINE_MATCH_CALLS_PER_MINUTE", 120, minimum=1)
 # An image sent to the matching API is hashed in memory and dropped; never bigger than this.
 MATCH_MAX_IMAGE_BYTES = env_int("OPENHOTLINE_MATCH_MAX_IMAGE_BYTES", 20 * 1024 * 1024, minimum=1024)
+# Images one organisation may have decoded at once (each up to 50 megapixels in a web
+# worker); more get 429. Per process with the local cache, global with Redis.
+MATCH_IMAGE_CONCURRENCY = env_int("OPENHOTLINE_MATCH_IMAGE_CONCURRENCY", 2, minimum=1)
 
 # --- Mail -----------------------------------------------------------------------------
 # Outcomes to reporters (and, later, notices to hosts) go through Django's mailers:

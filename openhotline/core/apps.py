@@ -9,7 +9,7 @@ class CoreConfig(AppConfig):
         from django.conf import settings
         from django.core.mail.utils import DNS_NAME
 
-        from openhotline.core import checks  # noqa: F401  (registers the checks)
+        from openhotline.core import checks, signing_keys  # noqa: F401  (register checks)
 
         # Django would ask socket.getfqdn() (the system resolver) for the HELO name.
         DNS_NAME._fqdn = settings.MAIL_HOSTNAME

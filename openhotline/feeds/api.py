@@ -10,6 +10,12 @@ List shows each member what its licence's tier allows. A big feed's snapshot is 
 newest pre-generated file (`exports`), streamed from disk; its cursor may be behind the
 feed, and the deltas from it bring the copy up to date. Errors are JSON: {"error": code,
 "detail": message}.
+
+Every manifest is signed as it is served (`signing.served`), with the feed's head
+(`head_seq`, `head_tag`), the tag of the cursor the page starts from (`from_tag`) and the
+time (`signed_at`): a client refuses pages that would move its copy back or leave it
+where it is while the feed has moved on. A refused cursor (400 "cursor") carries a signed
+`reset` naming the cursor and tag refused; a client starts again only on that.
 """
 
 import base64
@@ -54,6 +60,16 @@ def _gzip_ok(request: HttpRequest) -> bool:
     return False
 
 
+def _head(name: str, before: int, to_seq: int = -1, to_tag: str = "") -> tuple[int, str]:
+    """The feed's head as signed with a page: its last change read `before` the page was
+    (so a delta that stops without `more` always ends at the head; read after, a change
+    made meanwhile would look like a page stopping short), or the page's own end if it
+    went further."""
+    if to_seq >= before:
+        return to_seq, to_tag
+    return before, services.tag_of(services.feed(name).pk, before)
+
+
 def _headers[R: HttpResponseBase](response: R, manifest: dict[str, Any], more: bool) -> R:
     response["ETag"] = f'"{manifest["sha256"]}"'
     response["X-Feed-Cursor"] = str(manifest["to_seq"])
@@ -71,7 +87,8 @@ def _not_modified(request: HttpRequest, manifest: dict[str, Any]) -> bool:
 
 def _respond(
     request: HttpRequest, key: MemberKey, name: str, kind: str, rows: list[render.Row],
-    from_seq: int, to_seq: int, more: bool, fmt: str, tier: str, remember: bool = False,
+    from_seq: int, to_seq: int, more: bool, fmt: str, tier: str, head: int,
+    from_tag: str = "", remember: bool = False,
 ) -> HttpResponse:  # fmt: skip
     body, count = render.to_bytes(name, fmt, rows)
     to_tag = services.tag_of(services.feed(name).pk, to_seq)
@@ -86,6 +103,8 @@ def _respond(
     )  # fmt: skip
     if remember:
         cache.set(_inline_memo(request, name, tier, fmt, to_seq, to_tag), manifest, 3600)
+    head_seq, head_tag = _head(name, head, to_seq, to_tag)
+    manifest = signing.served(manifest, head_seq=head_seq, head_tag=head_tag, from_tag=from_tag)
     if _not_modified(request, manifest):
         log(key, kind, name, 304, count)
         return _headers(HttpResponse(status=304), manifest, more)
@@ -138,16 +157,27 @@ def delta(request: HttpRequest, name: str) -> HttpResponse:
                 400, "limit", f"limit must be a whole number from 1 to {MAX_LIMIT}."
             ) from None
         cursor = request.GET.get("cursor", "")
+        head = services.feed(name).last_seq  # before the delta: see _head
         try:
             changes, to_seq, more = services.delta(
                 name, cursor, limit=limit, tag=request.GET.get("tag")
             )
         except services.CursorError as exc:
-            raise Problem(400, "cursor", str(exc)) from None
+            return _refused_cursor(name, cursor, request.GET.get("tag", ""), str(exc))
     except Problem as problem:
         return problem_response(problem)
     rows = [(c.seq, c.op, c.key, _shown(name, tier, c.data)) for c in changes]
-    return _respond(request, key, name, "delta", rows, int(cursor), to_seq, more, fmt, tier)
+    from_tag = services.tag_of(services.feed(name).pk, int(cursor))
+    return _respond(request, key, name, "delta", rows, int(cursor), to_seq, more, fmt, tier,
+                    head, from_tag)  # fmt: skip
+
+
+def _refused_cursor(name: str, cursor: str, tag: str, detail: str) -> JsonResponse:
+    """400 "cursor", with the signed reset a client needs before it drops its cursor."""
+    head_seq, head_tag = _head(name, services.feed(name).last_seq)
+    signed = signing.reset(name, cursor[:40], tag[:40], detail, head_seq=head_seq,
+                           head_tag=head_tag)  # fmt: skip
+    return JsonResponse({"error": "cursor", "detail": detail, "reset": signed}, status=400)
 
 
 @require_GET
@@ -169,10 +199,11 @@ def snapshot(request: HttpRequest, name: str) -> HttpResponseBase:
         known = cache.get(memo)
         if known is not None and _not_modified(request, known):
             log(key, "snapshot", name, 304, int(known["count"]))
-            return _headers(HttpResponse(status=304), known, False)
+            fresh = signing.served(known, head_seq=at, head_tag=known.get("to_tag", ""))
+            return _headers(HttpResponse(status=304), fresh, False)
     at, items = services.snapshot(name)
     rows = [(i.added_seq, "add", i.key, _shown(name, tier, i.data)) for i in items]
-    return _respond(request, key, name, "snapshot", rows, 0, at, False, fmt, tier,
+    return _respond(request, key, name, "snapshot", rows, 0, at, False, fmt, tier, at,
                     remember=True)  # fmt: skip
 
 
@@ -195,7 +226,13 @@ def _from_file(
             503, "preparing", f"The {name} snapshot is being prepared; ask again later.",
             retry_after=120,
         )  # fmt: skip
-    manifest = current.manifest
+    head_seq, head_tag = _head(
+        name,
+        services.feed(name).last_seq,
+        current.manifest["to_seq"],
+        current.manifest.get("to_tag", ""),
+    )
+    manifest = signing.served(current.manifest, head_seq=head_seq, head_tag=head_tag)
     if _not_modified(request, manifest):
         log(key, "snapshot", name, 304, int(manifest["count"]))
         return _headers(HttpResponse(status=304), manifest, False)

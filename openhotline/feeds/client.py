@@ -70,7 +70,7 @@ import urllib.request
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Protocol, Self
@@ -86,6 +86,9 @@ WAIT_BUDGET = 300.0  # seconds of Retry-After per request; asked to wait longer,
 SPOOL_IN_MEMORY = 8 * 1024 * 1024  # a download larger than this goes to a file in DIR
 CHUNK = 64 * 1024
 BATCH = 10_000  # snapshot rows per transaction into the scratch table
+MAX_AGE_HOURS = 24.0  # a page signed longer ago than this is "feed not fresh"
+# Signing times may step back this much between answers (several web servers' clocks).
+CLOCK_SLACK = 60.0
 
 
 class SyncError(Exception):
@@ -96,23 +99,49 @@ class NotVerified(SyncError):
     """A download that does not match its signed manifest, or not the page asked for."""
 
 
+class NotFresh(SyncError):
+    """The newest page the hotline signed is older than the copy may be: the hotline is not
+    answering, or someone between is serving old pages (freezing the copy)."""
+
+
 class Refused(SyncError):
-    def __init__(self, status: int, code: str, detail: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, detail: str, message: str,
+        problem: dict[str, Any] | None = None,
+    ) -> None:  # fmt: skip
         super().__init__(message)
         self.status, self.code, self.detail = status, code, detail
+        self.problem = problem or {}  # the hotline's JSON answer (a refused cursor's reset)
 
 
 # --- Checking what the hotline signed --------------------------------------------------
 
 
+_PEM_KEY = re.compile(rb"-----BEGIN PUBLIC KEY-----\r?\n.+?-----END PUBLIC KEY-----", re.DOTALL)
+
+Keys = dict[str, Ed25519PublicKey]  # by key id
+
+
+def load_public_keys(pem: bytes) -> Keys:
+    """Every key in a PEM file: one key, or the hotline's published file (the signing key,
+    and during a rollover the next or previous one, each after a line naming its id)."""
+    keys: Keys = {}
+    for block in _PEM_KEY.findall(pem):
+        try:
+            key = serialization.load_pem_public_key(block)
+        except ValueError:
+            raise SyncError("the public key file holds a PEM block that is no public key") from None
+        if not isinstance(key, Ed25519PublicKey):
+            raise SyncError("the public key is not an Ed25519 key")
+        keys[key_id(key)] = key
+    if not keys:
+        raise SyncError("the public key file is not a PEM public key")
+    return keys
+
+
 def load_public_key(pem: bytes) -> Ed25519PublicKey:
-    try:
-        key = serialization.load_pem_public_key(pem)
-    except ValueError:
-        raise SyncError("the public key file is not a PEM public key") from None
-    if not isinstance(key, Ed25519PublicKey):
-        raise SyncError("the public key is not an Ed25519 key")
-    return key
+    """The first key of a PEM file (the signing key of a published file)."""
+    return next(iter(load_public_keys(pem).values()))
 
 
 def fingerprint(key: Ed25519PublicKey) -> str:
@@ -121,22 +150,53 @@ def fingerprint(key: Ed25519PublicKey) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def verify(
-    manifest: dict[str, Any], sha256: str, size: int, key: Ed25519PublicKey
-) -> dict[str, Any]:
-    """The signed fields, if `key` signed them and they describe bytes with this digest
-    and length; else NotVerified. The same check as the hotline's `verify-feed`."""
-    fields = {k: v for k, v in manifest.items() if k not in ("signature", "algorithm")}
+def key_id(key: Ed25519PublicKey) -> str:
+    """How manifests name the key that signed them: the fingerprint's first 16 digits."""
+    return fingerprint(key)[:16]
+
+
+def verify_signed(signed: dict[str, Any], keys: Keys | Ed25519PublicKey) -> dict[str, Any]:
+    """The signed fields, if one of the pinned keys signed them (the one the fields' key id
+    names, if pinned); else NotVerified."""
+    pinned = keys if isinstance(keys, dict) else {key_id(keys): keys}
+    fields = {k: v for k, v in signed.items() if k not in ("signature", "algorithm")}
     canonical = json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
+    named = pinned.get(str(fields.get("key_id")))
     try:
-        if manifest.get("algorithm") != "ed25519":
+        if signed.get("algorithm") != "ed25519":
             raise ValueError
-        key.verify(base64.b64decode(str(manifest.get("signature")), validate=True), canonical)
-    except (InvalidSignature, ValueError, binascii.Error):
+        signature = base64.b64decode(str(signed.get("signature")), validate=True)
+    except (ValueError, binascii.Error):
         raise NotVerified("the manifest's signature does not verify with the pinned key") from None
+    for key in [named] if named is not None else list(pinned.values()):
+        try:
+            key.verify(signature, canonical)
+            return fields
+        except InvalidSignature:
+            continue
+    raise NotVerified("the manifest's signature does not verify with the pinned key")
+
+
+def verify(
+    manifest: dict[str, Any], sha256: str, size: int, keys: Keys | Ed25519PublicKey
+) -> dict[str, Any]:
+    """The signed fields, if a pinned key signed them and they describe bytes with this
+    digest and length; else NotVerified. The same check as the hotline's `verify-feed`."""
+    fields = verify_signed(manifest, keys)
     if fields.get("sha256") != sha256 or fields.get("bytes") != size:
         raise NotVerified("the download does not match its manifest (changed or cut short)")
     return fields
+
+
+def signed_time(fields: dict[str, Any]) -> datetime:
+    """When the hotline signed it (its `signed_at`, an ISO time with a zone)."""
+    try:
+        when = datetime.fromisoformat(str(fields["signed_at"]))
+    except (KeyError, ValueError):
+        raise NotVerified("the manifest does not say when it was signed (signed_at)") from None
+    if when.tzinfo is None:
+        raise NotVerified("the manifest's signed_at has no time zone")
+    return when
 
 
 @dataclass(frozen=True)
@@ -151,6 +211,9 @@ class Manifest:
     more: bool
     tier: str
     to_tag: str  # the fingerprint of the change at to_seq, sent back with the cursor
+    from_tag: str  # the tag of from_seq, as the hotline knows it ("" if it keeps none)
+    head_seq: int  # the feed's last change when the page was served
+    signed_at: datetime  # when the hotline signed the page (as it served it)
 
     @classmethod
     def of(cls, fields: dict[str, Any]) -> "Manifest":
@@ -160,14 +223,17 @@ class Manifest:
                 encoding=str(fields.get("encoding", "identity")), from_seq=fields["from_seq"],
                 to_seq=fields["to_seq"], count=fields["count"], more=fields["more"],
                 tier=str(fields.get("tier", "")), to_tag=str(fields.get("to_tag", "")),
+                from_tag=str(fields.get("from_tag", "")), head_seq=fields["head_seq"],
+                signed_at=signed_time(fields),
             )  # fmt: skip
         except KeyError as missing:
             raise NotVerified(f"the manifest has no {missing}") from None
-        numbers = (made.from_seq, made.to_seq, made.count)
+        numbers = (made.from_seq, made.to_seq, made.count, made.head_seq)
         if not all(type(n) is int and n >= 0 for n in numbers) or type(made.more) is not bool:
             raise NotVerified("the manifest's numbers are not whole numbers")
-        if made.to_tag and not re.fullmatch(r"[0-9a-f]{16}", made.to_tag):
-            raise NotVerified("the manifest's cursor tag is not 16 hex digits")
+        for tag in (made.to_tag, made.from_tag):
+            if tag and not re.fullmatch(r"[0-9a-f]{16}", tag):
+                raise NotVerified("the manifest's cursor tag is not 16 hex digits")
         return made
 
 
@@ -178,7 +244,8 @@ CREATE TABLE IF NOT EXISTS items (key TEXT PRIMARY KEY, data TEXT NOT NULL) WITH
 CREATE TABLE IF NOT EXISTS state (
     one INTEGER PRIMARY KEY CHECK (one = 1), feed TEXT NOT NULL, url TEXT NOT NULL,
     cursor INTEGER NOT NULL, count INTEGER NOT NULL, synced_at TEXT NOT NULL,
-    tier TEXT NOT NULL DEFAULT '', tag TEXT NOT NULL DEFAULT ''
+    tier TEXT NOT NULL DEFAULT '', tag TEXT NOT NULL DEFAULT '',
+    signed_at TEXT NOT NULL DEFAULT ''
 );
 """
 
@@ -192,6 +259,11 @@ class State:
     synced_at: str
     tier: str  # what the licence showed when the copy was made; "" if not known
     tag: str  # the cursor's tag; "" if the hotline gave none
+    signed_at: str  # when the newest page applied was signed (ISO); "" if not known
+
+    @property
+    def signed(self) -> datetime | None:
+        return datetime.fromisoformat(self.signed_at) if self.signed_at else None
 
 
 class FeedCopy:
@@ -211,7 +283,7 @@ class FeedCopy:
         if create:
             self._db.executescript(_SCHEMA)
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(state)")}
-        for added in ("tier", "tag"):  # a copy made before they were kept
+        for added in ("tier", "tag", "signed_at"):  # a copy made before they were kept
             if columns and added not in columns:
                 self._db.execute(f"ALTER TABLE state ADD COLUMN {added} TEXT NOT NULL DEFAULT ''")
 
@@ -228,7 +300,7 @@ class FeedCopy:
     def state(self) -> State | None:
         """None until a first snapshot is complete."""
         row = self._db.execute(
-            "SELECT feed, url, cursor, count, synced_at, tier, tag FROM state"
+            "SELECT feed, url, cursor, count, synced_at, tier, tag, signed_at FROM state"
         ).fetchone()
         return State(*row) if row else None
 
@@ -277,8 +349,9 @@ class FeedCopy:
                 else:
                     self._db.execute("UPDATE items SET data = ? WHERE key = ?", (data, key))
             self._db.execute(
-                "UPDATE state SET cursor = ?, count = ?, synced_at = ?, tag = ?, tier = ?",
-                (page.to_seq, count, _now(), page.to_tag, page.tier),
+                "UPDATE state SET cursor = ?, count = ?, synced_at = ?, tag = ?, tier = ?, "
+                "signed_at = ?",
+                (page.to_seq, count, _now(), page.to_tag, page.tier, page.signed_at.isoformat()),
             )
             self._db.execute("COMMIT")
         except BaseException:
@@ -313,8 +386,17 @@ class FeedCopy:
             self._db.execute("ALTER TABLE items_new RENAME TO items")
             self._db.execute(
                 "INSERT OR REPLACE INTO state (one, feed, url, cursor, count, synced_at, tier, "
-                "tag) VALUES (1, ?, ?, ?, ?, ?, ?, ?)",  # by name: older copies add columns
-                (self.feed, url, page.to_seq, count, _now(), page.tier, page.to_tag),
+                "tag, signed_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)",  # by name: see __init__
+                (
+                    self.feed,
+                    url,
+                    page.to_seq,
+                    count,
+                    _now(),
+                    page.tier,
+                    page.to_tag,
+                    page.signed_at.isoformat(),
+                ),
             )
             self._db.execute("COMMIT")
         except BaseException:
@@ -494,11 +576,11 @@ def _refusal(url: str, error: urllib.error.HTTPError, more: str = "") -> Refused
         problem = json.loads(error.read(64 * 1024))
         code, detail = str(problem["error"]), str(problem["detail"])
     except (OSError, ValueError, KeyError, TypeError, http.client.HTTPException):
-        code, detail = "", error.reason or ""
+        problem, code, detail = {}, "", error.reason or ""
     said = f"{status}{f' {code}' if code else ''}{more}: {detail}"
     if status in (401, 403):
         return Refused(status, code, detail, f"the hotline refused this API key ({said})")
-    return Refused(status, code, detail, f"the hotline answered {said} ({url})")
+    return Refused(status, code, detail, f"the hotline answered {said} ({url})", problem)
 
 
 # --- Syncing ----------------------------------------------------------------------------
@@ -540,40 +622,51 @@ def _write_atomically(path: Path, data: bytes) -> None:
             os.close(directory)
 
 
-def trusted_key(
+def trusted_keys(
     hotline: Hotline, directory: Path, public_key: str | Path | None,
     warn: Callable[[str], None] = _warn,
-) -> Ed25519PublicKey:  # fmt: skip
-    """The key pages must be signed with: the given file's (pinned in DIR from now on),
-    else the one pinned in DIR, else the hotline's own, fetched once and pinned."""
+) -> Keys:  # fmt: skip
+    """The keys pages may be signed with: the given file's (pinned in DIR from now on),
+    else those pinned in DIR, else the hotline's published ones, fetched once and pinned.
+    A file may hold several keys: during a rollover the hotline publishes the next key
+    beside the signing one, and a page signed by either verifies."""
     pinned = directory / PINNED_KEY
     if public_key is not None:
         try:
             pem = Path(public_key).read_bytes()
         except OSError as exc:
             raise SyncError(f"cannot read the public key: {exc}") from None
-        key = load_public_key(pem)
-        if pinned.exists() and load_public_key(pinned.read_bytes()) != key:
-            warn(f"the key in {public_key} replaces the one pinned in {pinned}")
-        if not pinned.exists() or load_public_key(pinned.read_bytes()) != key:
+        keys = load_public_keys(pem)
+        held = load_public_keys(pinned.read_bytes()) if pinned.exists() else None
+        if held is not None and set(held) != set(keys):
+            warn(f"the keys in {public_key} replace those pinned in {pinned}")
+        if held is None or set(held) != set(keys):
             _write_atomically(pinned, pem)
-        return key
+        return keys
     if pinned.exists():
-        return load_public_key(pinned.read_bytes())
+        return load_public_keys(pinned.read_bytes())
     pem = hotline.public_key_pem()
-    key = load_public_key(pem)
+    keys = load_public_keys(pem)
+    prints = ", ".join(fingerprint(k) for k in keys.values())
     warn(
-        f"no --public-key given: trusting the key {hotline.url}{KEY_PATH} sent now "
-        f"(SHA-256 fingerprint {fingerprint(key)}) and pinning it in {pinned}; compare the "
-        "fingerprint with the one your hotline publishes"
+        f"no --public-key given: trusting the key{'s' if len(keys) > 1 else ''} "
+        f"{hotline.url}{KEY_PATH} sent now (SHA-256 fingerprint {prints}) and pinning "
+        f"{'them' if len(keys) > 1 else 'it'} in {pinned}; compare the fingerprint with "
+        "the one your hotline publishes"
     )
     _write_atomically(pinned, pem)
-    return key
+    return keys
 
 
-def _checked(
-    download: Download, key: Ed25519PublicKey, feed: str, kind: str, cursor: int
-) -> Manifest:
+def trusted_key(
+    hotline: Hotline, directory: Path, public_key: str | Path | None,
+    warn: Callable[[str], None] = _warn,
+) -> Ed25519PublicKey:  # fmt: skip
+    """The first of `trusted_keys` (for programs written before rollovers)."""
+    return next(iter(trusted_keys(hotline, directory, public_key, warn).values()))
+
+
+def _checked(download: Download, keys: Keys, feed: str, kind: str, cursor: int) -> Manifest:
     """The page's manifest, if it is signed, matches the bytes and is what was asked."""
     header = download.headers.get("X-Feed-Manifest")
     if not header:
@@ -584,7 +677,7 @@ def _checked(
             raise ValueError
     except (ValueError, binascii.Error):
         raise NotVerified("the download's manifest is not base64 JSON") from None
-    page = Manifest.of(verify(signed, download.sha256, download.size, key))
+    page = Manifest.of(verify(signed, download.sha256, download.size, keys))
     asked = (feed, kind, "jsonl", cursor if kind == "delta" else 0)
     if (page.feed, page.kind, page.format, page.from_seq) != asked:
         got = f"{page.feed} {page.kind} {page.format} from {page.from_seq}"
@@ -595,6 +688,8 @@ def _checked(
         raise NotVerified("the manifest does not describe a download this client can read")
     if page.kind == "delta" and page.more and page.to_seq == page.from_seq:
         raise NotVerified("the hotline says more changes follow but sent none")
+    if page.head_seq < page.to_seq:
+        raise NotVerified("the manifest's head is behind the page it describes")
     for name, signed_value in (("X-Feed-Cursor", str(page.to_seq)),
                                ("X-Feed-More", str(page.more).lower()),
                                ("X-Feed-Tag", page.to_tag)):  # fmt: skip
@@ -603,30 +698,108 @@ def _checked(
     return page
 
 
+@dataclass
+class Clock:
+    """What the copy has seen the hotline sign, to refuse what comes from before it: the
+    newest signing time accepted (pages and resets), and how old it may be."""
+
+    newest: datetime | None
+    max_age: float | None  # seconds; None: no limit
+    now: Callable[[], datetime]
+
+    def check(self, feed: str, signed_at: datetime) -> None:
+        if self.newest is not None and signed_at < self.newest - timedelta(seconds=CLOCK_SLACK):
+            raise NotVerified(
+                f"{feed}: the hotline's answer was signed at {signed_at.isoformat()}, before "
+                f"one already accepted ({self.newest.isoformat()}): a replayed old answer"
+            )
+        age = (self.now() - signed_at).total_seconds()
+        if self.max_age is not None and age > self.max_age:
+            raise NotFresh(
+                f"{feed}: feed not fresh: the newest answer was signed {age / 3600:.1f} hours "
+                f"ago (at most {self.max_age / 3600:g} allowed); the hotline may be serving "
+                "old pages, someone between may be replaying them, or this clock is wrong"
+            )
+        if self.newest is None or signed_at > self.newest:
+            self.newest = signed_at
+
+
+def _moves_forward(page: Manifest, held: State, clock: Clock) -> None:
+    """A delta page must carry on from the copy (its cursor and that cursor's tag), be
+    signed no earlier than what the copy holds, and either move the copy forward or say,
+    signed, that the feed's head is where the copy is."""
+    if held.tag and page.from_tag and page.from_tag != held.tag:
+        raise NotVerified(
+            f"{page.feed}: the page starts from another history of cursor {held.cursor:,}"
+        )
+    clock.check(page.feed, page.signed_at)
+    if page.to_seq == page.from_seq and page.head_seq != page.from_seq:
+        raise NotVerified(
+            f"{page.feed}: the page leaves the copy at {page.from_seq:,} though the feed's "
+            f"head is {page.head_seq:,} (a withheld or replayed page)"
+        )
+    if not page.more and page.to_seq != page.head_seq:
+        raise NotVerified(f"{page.feed}: the page stops short of the feed's head without "
+                          "saying more follows")  # fmt: skip
+
+
+def _reset_checked(refused: Refused, keys: Keys, feed: str, held: State, clock: Clock) -> None:
+    """A refused cursor is believed only if the hotline signed the refusal, for this copy's
+    cursor and tag, and no earlier than what the copy holds: an unsigned 400 would let
+    anyone between roll the copy back to an old snapshot."""
+    signed = refused.problem.get("reset")
+    if not isinstance(signed, dict):
+        raise NotVerified(
+            f"{feed}: the refusal of cursor {held.cursor:,} is not signed; the copy is kept "
+            f"({refused.detail})"
+        )
+    fields = verify_signed(signed, keys)
+    said = (fields.get("kind"), fields.get("feed"), fields.get("cursor"), fields.get("tag"))
+    if said != ("reset", feed, str(held.cursor), held.tag):
+        raise NotVerified(f"{feed}: the signed refusal is not for this copy's cursor; kept")
+    clock.check(feed, signed_time(fields))
+
+
+def _snapshot_allowed(page: Manifest, held: State | None, reset: bool, clock: Clock) -> None:
+    """A snapshot replaces the copy only if it is signed no earlier than what the copy
+    holds and, unless the hotline signed that the copy's history is gone, the feed's head
+    has not gone back behind the copy (its file may be behind: the deltas catch up)."""
+    clock.check(page.feed, page.signed_at)
+    if held is not None and not reset and page.head_seq < held.cursor:
+        raise NotVerified(
+            f"{page.feed}: a snapshot whose feed ends at {page.head_seq:,}, behind the copy's "
+            f"cursor {held.cursor:,}, without a signed reset: refused (a rollback)"
+        )
+
+
 def sync(
     url: str, api_key: str, feed: str, directory: str | Path, *,
     public_key: str | Path | None = None, limit: int | None = None, accept_gzip: bool = True,
     opener: Opener | None = None, timeout: float = 60.0,
     sleep: Callable[[float], None] = time.sleep, warn: Callable[[str], None] = _warn,
+    max_age_hours: float | None = MAX_AGE_HOURS,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Result:  # fmt: skip
-    """Bring the copy of `feed` in `directory` up to the hotline's latest change."""
+    """Bring the copy of `feed` in `directory` up to the hotline's latest change. A page
+    signed more than `max_age_hours` ago is refused as not fresh (None or 0: no limit)."""
     directory = Path(directory)
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     hotline = Hotline(
         url, api_key, spool_dir=directory, opener=opener, timeout=timeout, sleep=sleep,
         accept_gzip=accept_gzip,
     )  # fmt: skip
-    key = trusted_key(hotline, directory, public_key, warn)
+    keys = trusted_keys(hotline, directory, public_key, warn)
     lock = _Lock(directory / f"{feed}.lock")
+    max_age = max_age_hours * 3600 if max_age_hours else None
     try:
-        return _sync(hotline, key, feed, directory, limit, warn)
+        return _sync(hotline, keys, feed, directory, limit, warn, max_age, now)
     finally:
         lock.release()
 
 
 def _sync(
-    hotline: Hotline, key: Ed25519PublicKey, feed: str, directory: Path, limit: int | None,
-    warn: Callable[[str], None],
+    hotline: Hotline, keys: Keys, feed: str, directory: Path, limit: int | None,
+    warn: Callable[[str], None], max_age: float | None, now: Callable[[], datetime],
 ) -> Result:  # fmt: skip
     with FeedCopy(directory, feed, create=True) as copy:
         state = copy.state
@@ -635,11 +808,13 @@ def _sync(
                 f"{directory} holds a copy of {feed} from {state.url}; use another --state "
                 "directory for another hotline"
             )
+        clock = Clock(state.signed if state is not None else None, max_age, now)
         pages = snapshots = 0
         more = True
         while more:
             held_state = copy.state
             cursor = held_state.cursor if held_state is not None else None
+            reset = False
             if held_state is not None and cursor is not None:
                 query: dict[str, Any] = {"cursor": cursor, "format": "jsonl"}
                 query |= {"tag": held_state.tag} if held_state.tag else {}
@@ -649,13 +824,16 @@ def _sync(
                 except Refused as refused:
                     if (refused.status, refused.code) != (400, "cursor") or snapshots:
                         raise
+                    _reset_checked(refused, keys, feed, held_state, clock)
+                    reset = True
                     warn(
                         f"{feed}: the hotline refused cursor {cursor:,} ({refused.detail}); "
                         "downloading a new snapshot, the old copy stays until it is complete"
                     )
                 else:
                     with download.body:
-                        page = _checked(download, key, feed, "delta", cursor)
+                        page = _checked(download, keys, feed, "delta", cursor)
+                        _moves_forward(page, held_state, clock)
                         held = held_state.tier
                         # A copy made before tiers were kept ("") of a feed that shows
                         # everyone the same ("all") is what it would be anyway.
@@ -674,7 +852,8 @@ def _sync(
                     )
             download = hotline.fetch(feed, "snapshot", {"format": "jsonl"})
             with download.body:
-                page = _checked(download, key, feed, "snapshot", 0)
+                page = _checked(download, keys, feed, "snapshot", 0)
+                _snapshot_allowed(page, held_state, reset, clock)
                 copy.replace(_changes(download.body, page), page, hotline.url, cursor)
             pages, snapshots = pages + 1, snapshots + 1
         return Result(feed, copy.count, page.to_seq, pages, snapshots)
@@ -698,6 +877,11 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--limit", type=int, help="changes per page (the hotline caps it)")
     run.add_argument("--no-gzip", action="store_true", help="do not ask for gzip")
     run.add_argument("--timeout", type=float, default=60.0, help="seconds (default 60)")
+    run.add_argument(
+        "--max-age-hours", type=float, default=MAX_AGE_HOURS,
+        help=f"fail if the hotline's newest signed answer is older (default {MAX_AGE_HOURS:g}; "
+        "0: no limit)",
+    )  # fmt: skip
     look = commands.add_parser("contains", help="exit 0 if every KEY is in the local copy")
     look.add_argument("--state", required=True)
     look.add_argument("--feed", required=True)
@@ -719,6 +903,7 @@ def main(argv: list[str] | None = None) -> int:
         result = sync(
             args.url, api_key, args.feed, args.state, public_key=args.public_key,
             limit=args.limit, accept_gzip=not args.no_gzip, timeout=args.timeout,
+            max_age_hours=args.max_age_hours,
         )  # fmt: skip
     except (SyncError, sqlite3.Error, OSError) as exc:  # OSError: the state directory
         print(f"{args.feed}: error: {exc}", file=sys.stderr)

@@ -93,6 +93,7 @@ class Command(BaseCommand):
         env.setdefault("OPENHOTLINE_SECRET_KEY_FILE", str(var / "secrets" / "secret_key"))
         env.setdefault("OPENHOTLINE_MASTER_KEY_FILE", str(var / "secrets" / "master_key"))
         env.setdefault("OPENHOTLINE_STORAGE_KEY_FILE", str(var / "secrets" / "storage_key"))
+        env.setdefault("OPENHOTLINE_SIGNING_KEY_FILE", str(var / "secrets" / "signing_key"))
         env.setdefault("OPENHOTLINE_VAR_DIR", str(var))
         env.setdefault("OPENHOTLINE_SITE_URL", f"http://localhost:{port}")
         env.setdefault("OPENHOTLINE_SSL_REDIRECT", "false")
