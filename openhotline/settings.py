@@ -288,6 +288,8 @@ WHITENOISE_USE_FINDERS = DEBUG
 
 # --- API ------------------------------------------------------------------------------
 REPORT_RATE = env_str("OPENHOTLINE_REPORT_RATE", "60/hour")
+# Requests per signed-in user to the staff API (api.plumbing.StaffThrottle; 429 beyond it).
+STAFF_API_RATE = env_str("OPENHOTLINE_STAFF_API_RATE", "10000/hour")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "openhotline.accounts.api_auth.ApiTokenAuthentication",
@@ -298,10 +300,11 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
+    "DEFAULT_THROTTLE_CLASSES": ["openhotline.api.plumbing.StaffThrottle"],
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_RATES": {
         "report": REPORT_RATE,
-        "staff": env_str("OPENHOTLINE_STAFF_API_RATE", "10000/hour"),
+        "staff": STAFF_API_RATE,
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -409,13 +412,17 @@ CDN_NETWORKS_FILE = env_str("OPENHOTLINE_CDN_NETWORKS_FILE", "")  # "": the bund
 # Where police notifications, referrals and intelligence packages go when a routing rule
 # names no contact of its own.
 POLICE_CONTACT = env_str("OPENHOTLINE_POLICE_CONTACT", "")
-# Seconds after the first notice for each recheck, then one every RECHECK_DAILY_SECONDS.
+# Seconds from the first notice sent to each recheck (not from the recheck before), then
+# one every RECHECK_DAILY_SECONDS after the last of them.
 RECHECK_DELAYS = [
     int(x) for x in env_list("OPENHOTLINE_RECHECK_DELAYS", ["3600", "14400", "86400"])
 ]
 RECHECK_DAILY_SECONDS = env_int("OPENHOTLINE_RECHECK_DAILY_SECONDS", 86400, minimum=1)
-# A recheck that finds the content gone is confirmed by another this much later.
+# A recheck that finds the content gone is confirmed by another at least this much later,
+# whatever asked for it (the schedule or the host's "removed" link).
 RECHECK_CONFIRM_SECONDS = env_int("OPENHOTLINE_RECHECK_CONFIRM_SECONDS", 600, minimum=0)
+# A confirmed removal is checked once more this much later; content back reopens the case.
+REMOVAL_VERIFY_SECONDS = env_int("OPENHOTLINE_REMOVAL_VERIFY_SECONDS", 7 * 86400, minimum=0)
 # A mail server that refuses is tried again after these many seconds; then the action fails.
 SEND_RETRY_DELAYS = [
     int(x) for x in env_list("OPENHOTLINE_SEND_RETRY_DELAYS", ["60", "600", "3600"])

@@ -131,3 +131,30 @@ def test_the_openapi_schema_documents_the_reports_endpoint(client: Client) -> No
     assert "bearer" in schema
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
+
+
+def test_the_staff_api_is_throttled_per_user(
+    client: Client, analyst: User, manager: User, settings
+) -> None:
+    """OPENHOTLINE_STAFF_API_RATE holds for every staff endpoint together, per user: a
+    second token or another address does not reset it, another person has their own."""
+    settings.STAFF_API_RATE = "3/min"
+    post(client, {"urls": ["http://throttled.test/1"]})
+    case = Case.objects.get()
+    headers = bearer(analyst)
+    for path in ("/api/v1/cases", "/api/v1/reports", f"/api/v1/cases/{case.pk}"):
+        assert client.get(path, headers=headers).status_code == 200
+    refused = client.get("/api/v1/cases", headers=headers)
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 60
+    other_address = Client(REMOTE_ADDR="127.0.0.99")
+    assert other_address.get("/api/v1/reports", headers=bearer(analyst)).status_code == 429
+    assert client.get("/api/v1/cases", headers=bearer(manager)).status_code == 200
+    # Reporting is a budget of its own, per client, not the staff's.
+    assert post(client, {"urls": ["http://throttled.test/2"]}).status_code == 201
+
+
+def test_the_staff_rate_does_not_count_refused_strangers(client: Client, settings) -> None:
+    settings.STAFF_API_RATE = "1/min"
+    for _ in range(3):
+        assert client.get("/api/v1/cases").status_code in (401, 403)

@@ -5,7 +5,7 @@ from django.conf import settings
 from rest_framework import exceptions, pagination, parsers, throttling
 from rest_framework.request import Request
 
-from openhotline.intake.throttle import seconds_until_allowed
+from openhotline.intake.throttle import seconds_until_allowed, seconds_until_counted
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -33,17 +33,31 @@ class LimitedJSONParser(parsers.BaseParser):
             raise exceptions.ParseError(f"JSON parse error - {exc}") from None
 
 
-class ReportThrottle(throttling.BaseThrottle):
-    """Shares its budget with the web form; keyed by a rotating digest, never the address."""
+class StaffThrottle(throttling.BaseThrottle):
+    """OPENHOTLINE_STAFF_API_RATE per signed-in user (by user id; a stolen token or a runaway
+    script cannot read the whole database at full speed). Anonymous requests are not
+    counted here: the staff endpoints refuse them before throttles run."""
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        if request.method != "POST":
+        user = request.user
+        if user is None or not user.is_authenticated:
             return True
-        self._wait = seconds_until_allowed(request._request, "report", settings.REPORT_RATE)
+        self._wait = seconds_until_counted("staff-api", f"user-{user.pk}", settings.STAFF_API_RATE)
         return self._wait == 0
 
     def wait(self) -> float | None:
         return float(getattr(self, "_wait", 0)) or None
+
+
+class ReportThrottle(StaffThrottle):
+    """A report (POST) shares its budget with the web form, keyed by a rotating digest,
+    never the address; the staff's reading of reports (GET) counts as staff API use."""
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        if request.method != "POST":
+            return super().allow_request(request, view)
+        self._wait = seconds_until_allowed(request._request, "report", settings.REPORT_RATE)
+        return self._wait == 0
 
 
 class NewestReportFirst(pagination.CursorPagination):
