@@ -55,3 +55,57 @@ def test_forwarded_addresses_are_believed_only_from_trusted_proxies(settings) ->
     # A client cannot spoof its way out by prepending addresses: the rightmost untrusted
     # hop is the one that counts.
     assert digest("127.0.0.1", "203.0.113.9, 198.51.100.1") == digest("127.0.0.1", "198.51.100.1")
+
+
+def _cache_contents() -> tuple[list[str], list[str]]:
+    """What a reader of the cache sees (the local-memory cache stands in for Redis)."""
+    keys = [str(key) for key in getattr(cache, "_cache", {})]
+    values = [cache.get(key.split(":", 2)[2]) for key in keys]  # ":1:name" → "name"
+    return keys, [str(value) for value in values]
+
+
+def test_a_reader_of_the_cache_cannot_test_addresses_against_its_digests(settings) -> None:
+    import hashlib
+    import hmac
+
+    from openhotline.intake.throttle import client_digest
+
+    settings.TRUSTED_PROXIES = []
+    client = Client(REMOTE_ADDR=ADDRESS)
+    assert client.post("/report/", {"urls": "http://salt.test/a"}).status_code == 302
+    keys, values = _cache_contents()
+    counted = [key for key in keys if "throttle:report" in key]
+    assert len(counted) == 1
+    # Try every value the cache holds as the digest's key, as an attacker who knows the
+    # code would: none makes the digest of the reporter's address.
+    for candidate in values + keys:
+        guess = hmac.new(candidate.encode(), ADDRESS.encode(), hashlib.sha256).hexdigest()[:32]
+        assert guess not in counted[0]
+    # The same code and the same cache, without the platform's secret, makes other digests.
+    request = Client().get("/").wsgi_request
+    request.META["REMOTE_ADDR"] = ADDRESS
+    assert client_digest(request) in counted[0]
+    settings.SECRET_KEY = "someone-who-read-the-cache-" + "x" * 30
+    assert client_digest(request) not in counted[0]
+
+
+def test_the_days_random_half_expires_and_takes_its_digests_with_it(settings) -> None:
+    import time
+    from datetime import UTC, datetime, timedelta
+    from unittest import mock
+
+    from openhotline.intake import throttle
+
+    settings.TRUSTED_PROXIES = []
+    request = Client().get("/").wsgi_request
+    request.META["REMOTE_ADDR"] = ADDRESS
+    today = throttle.client_digest(request)
+    day_key = f"throttle-day:{datetime.now(UTC):%Y-%m-%d}"
+    expires_in = cache._expire_info[cache.make_key(day_key)] - time.time()  # type: ignore[attr-defined]
+    assert 0 < expires_in <= 2 * 86400
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    with mock.patch.object(throttle, "datetime", wraps=datetime) as clock:
+        clock.now.return_value = tomorrow
+        assert throttle.client_digest(request) != today  # not linkable across days
+    cache.delete(day_key)  # what expiry does
+    assert throttle.client_digest(request) != today  # and not remade once it is gone
