@@ -6,6 +6,7 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.core import serializers
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
@@ -42,6 +43,25 @@ def test_a_password_alone_is_not_enough(client: Client, analyst: User) -> None:
     assert "not right" in response.content.decode()
     assert client.get("/staff/").status_code == 302
     assert AuditEvent.objects.filter(action="auth.sign_in_failed").count() == 1
+
+
+def test_a_failed_sign_in_keeps_no_trace_of_what_was_typed(client: Client, analyst: User) -> None:
+    """A password typed into the user-name field must not enter the (immutable) audit
+    chain; a real user's failures are still attributed to them."""
+    typed = "Correct-Horse-Battery-9917"
+    for _ in range(2):
+        assert sign_in(Client(), typed, "whatever", "123456").status_code == 200
+    sign_in(Client(), "someone-else", "whatever", "123456")
+    sign_in(Client(), analyst.username, "wrong password", "123456")
+    failures = list(AuditEvent.objects.filter(action="auth.sign_in_failed").order_by("seq"))
+    assert len(failures) == 4
+    everything = serializers.serialize("json", AuditEvent.objects.all())
+    assert typed not in everything and typed.lower() not in everything.lower()
+    digests = [event.data.get("unknown_name_digest") for event in failures[:3]]
+    assert digests[0] == digests[1] != digests[2]  # one name tried twice, then another
+    assert all(len(d or "") == 32 for d in digests)
+    mine = failures[3]
+    assert (mine.object_type, mine.object_id, mine.data) == ("accounts.user", str(analyst.pk), {})
 
 
 def test_a_used_code_cannot_be_replayed(client: Client, analyst: User) -> None:

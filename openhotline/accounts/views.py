@@ -5,6 +5,7 @@ from django.contrib.auth import authenticate, login, logout, user_logged_in  # n
 from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render, resolve_url
+from django.utils.crypto import salted_hmac
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -16,6 +17,8 @@ from django_otp import match_token
 from openhotline.accounts.forms import SignInForm
 from openhotline.accounts.models import Role, User
 from openhotline.audit.services import record
+
+_TYPED_NAME_SALT = "openhotline.accounts.sign-in-failed-name"
 
 
 @never_cache
@@ -49,9 +52,22 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             )
             if getattr(request, "axes_locked_out", False):
                 return HttpResponse(status=429)
-        record("auth.sign_in_failed", actor=None, obj=None, data={"username": username})
+        _record_failure(username, user)
         form.add_error(None, _("The user name, password or code is not right."))
     return render(request, "accounts/sign_in.html", {"form": form, "next": next_url})
+
+
+def _record_failure(typed_name: str, user: object) -> None:
+    """The audit chain is never rewritten, so it must not keep what was typed: a password
+    typed into the user-name field would stay for ever. A real user is named by the row;
+    anything else by a digest keyed with SECRET_KEY (a reader of the database cannot test
+    guesses against it, and repeated tries of one name still show as one name)."""
+    named = user if isinstance(user, User) else User.objects.filter(username=typed_name).first()
+    if named is not None:
+        record("auth.sign_in_failed", actor=None, obj=named)
+        return
+    digest = salted_hmac(_TYPED_NAME_SALT, typed_name, algorithm="sha256").hexdigest()[:32]
+    record("auth.sign_in_failed", actor=None, obj=None, data={"unknown_name_digest": digest})
 
 
 @require_POST
