@@ -14,13 +14,18 @@ reason (400), so nothing is half-answered.
 A member allowed to may instead send an image (multipart, field "image"): it is read
 into memory by a handler that never spills to disk, hashed, matched and dropped.
 
-Calls are limited per key per minute (429 with Retry-After). The access log keeps who,
-when, how many hashes and how many matched — never the hashes or the image.
+Calls are limited per key per minute (429 with Retry-After), and images per organisation
+being hashed at once (MATCH_IMAGE_CONCURRENCY: decoding up to 50 megapixels holds a web
+worker; one more gets 429 with Retry-After). The access log keeps who, when, how many
+hashes and how many matched — never the hashes or the image.
 """
 
 import io
 import json
+import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
@@ -98,6 +103,34 @@ def _throttle(key: MemberKey) -> None:
             429, "rate", f"This key may make {limit} matching calls a minute; wait {wait} s.",
             retry_after=wait,
         )  # fmt: skip
+
+
+# A slot outlives its call only if the worker died mid-call: then it frees itself.
+IMAGE_SLOT_SECONDS = 300
+IMAGE_RETRY_AFTER = 5
+
+
+@contextmanager
+def image_slot(organisation_id: int) -> Iterator[None]:
+    """One of the organisation's MATCH_IMAGE_CONCURRENCY slots, held while an image is
+    hashed: each slot is a cache entry taken with the atomic `add` and deleted after (a
+    counter could be left high by a dead worker, or go below zero once it expired)."""
+    token = secrets.token_hex(8)
+    for n in range(settings.MATCH_IMAGE_CONCURRENCY):
+        slot = f"feeds:match-image:{organisation_id}:{n}"
+        if cache.add(slot, token, IMAGE_SLOT_SECONDS):
+            break
+    else:
+        raise Problem(
+            429, "busy", f"Your organisation may have {settings.MATCH_IMAGE_CONCURRENCY} "
+            "images matched at once; send this one when another is answered.",
+            retry_after=IMAGE_RETRY_AFTER,
+        )  # fmt: skip
+    try:
+        yield
+    finally:
+        if cache.get(slot) == token:  # not one that expired and was taken again
+            cache.delete(slot)
 
 
 def _parse(body: bytes) -> list[HashValue]:
@@ -204,7 +237,8 @@ def match(request: HttpRequest) -> HttpResponse:
             membership = Membership.objects.filter(organisation=key.organisation).first()
             if membership is None or not membership.can_send_images:
                 raise Problem(403, "images", "Your organisation may send hashes, not images.")
-            values, computed = _image_values(request)
+            with image_slot(key.organisation_id):
+                values, computed = _image_values(request)
         elif request.content_type != "application/json":
             raise Problem(415, "content_type", "Send application/json (or an image).")
         else:

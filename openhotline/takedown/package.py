@@ -1,9 +1,12 @@
 """Intelligence packages for police (a `.onion` host has no one to notify): the case's
 metadata, standing grades, hashes and traces in a zip, signed with Ed25519. Never media.
 
-The signing key is derived from the master key (HKDF, its own purpose), so no new secret
-is needed; the public key travels in the package and its fingerprint in the covering
-e-mail, which police can compare with the one the hotline publishes to them.
+Signed with the hotline's signing key (`core.signing_keys`, the key that signs feeds;
+before a dedicated key is set, the key derived from the master key for this purpose). The
+public key travels in the package and its fingerprint in the covering e-mail, which police
+can compare with the one the hotline publishes to them; during a rollover `verify` takes
+the published file of keys. The signed document names its format, so a signed feed
+manifest can never pass for a package.
 """
 
 import base64
@@ -14,35 +17,34 @@ import zipfile
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.utils import timezone
 
 from openhotline.cases.models import Case
-from openhotline.core.secretbox import derived_key
+from openhotline.core import signing_keys
 
+# Before a dedicated signing key, packages signed with this key derived from the master key.
 PURPOSE = "intelligence-package-signing"
+FORMAT = "openhotline-intelligence-package/1"
 
 
 def signing_key() -> Ed25519PrivateKey:
-    return Ed25519PrivateKey.from_private_bytes(derived_key(PURPOSE))
+    return signing_keys.current(PURPOSE)
 
 
 def public_key_pem() -> bytes:
-    return (
-        signing_key()
-        .public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    )
+    """The key that signs packages now (the one put in each package)."""
+    return signing_keys.public_pem(signing_key().public_key())
+
+
+def published_pem() -> bytes:
+    """Every key police should accept now: the signing one, and during a rollover the
+    next or previous one, each after a line with its key id."""
+    return signing_keys.bundle(PURPOSE)
 
 
 def fingerprint() -> str:
-    raw = (
-        signing_key()
-        .public_key()
-        .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    )
-    return hashlib.sha256(raw).hexdigest()
+    return signing_keys.fingerprint(signing_key().public_key())
 
 
 def contents(case: Case) -> dict[str, Any]:
@@ -53,8 +55,9 @@ def contents(case: Case) -> dict[str, Any]:
     grades = list(final_grades(decision).values()) if decision is not None else []
     hashes = hashes_by_media(g.media_id for g in grades)
     return {
-        "format": "openhotline-intelligence-package/1",
+        "format": FORMAT,
         "generated_at": timezone.now().isoformat(),
+        "key_id": signing_keys.key_id(signing_key().public_key()),
         "case": {
             "id": case.pk,
             "url": case.url,
@@ -137,16 +140,21 @@ def _criminal_media(case: Case) -> list[tuple[str, bytes]]:
 
 
 def verify(data: bytes, public_key_pem_bytes: bytes) -> dict[str, Any]:
-    """The package's contents if its signature holds under the given key; else ValueError."""
+    """The package's contents if its signature holds under the given key (or one of the
+    keys of a published file); else ValueError."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         document = archive.read("package.json")
         signature = base64.b64decode(archive.read("package.json.sig"))
-    key = serialization.load_pem_public_key(public_key_pem_bytes)
-    if not isinstance(key, Ed25519PublicKey):
-        raise ValueError("not an Ed25519 public key")
-    try:
-        key.verify(signature, document)
-    except InvalidSignature:
-        raise ValueError("the package's signature does not verify") from None
-    loaded: dict[str, Any] = json.loads(document)
+    for key in signing_keys.public_keys_in(public_key_pem_bytes):
+        try:
+            key.verify(signature, document)
+            break
+        except InvalidSignature:
+            continue
+    else:
+        raise ValueError("the package's signature does not verify")
+    loaded = json.loads(document)
+    # The same key signs feed manifests: only a document that says it is a package is one.
+    if not isinstance(loaded, dict) or loaded.get("format") != FORMAT:
+        raise ValueError("the signed document is not an intelligence package")
     return loaded
