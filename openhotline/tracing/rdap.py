@@ -11,13 +11,13 @@ Lookups never raise for what servers do: every failure (no record, rate limit, s
 error, redirect loop, bad JSON, too large, timeout) comes back as an RdapResult whose
 `outcome` is a stable code and whose `reason` says what happened in plain words.
 
-Why not the SafeFetcher's SSRF guard: that guard exists because reported URLs are chosen
-by whoever reports them. RDAP servers are not: they come from the configured bootstrap
-(IANA's registries, or the operator's own base URL), and the only reported part of a
-request, the address or domain name asked about, is parsed and validated first and goes in
-the path, never in the host. Redirects are followed (RDAP servers send clients on to the
-authoritative registry) but only to http/https, only a few times, and only from those
-servers. The simulated internet also serves RDAP on loopback, which the guard refuses.
+Connections go where captures may go and nowhere else: every request and every redirect
+hop is checked with the capture fetcher's address policy against the platform's resolver
+(`rdap_http`), so a registry's redirect cannot reach the hotline's own network or the
+cloud's metadata service (the answer is kept for the record and would be read back).
+Redirects are followed (RDAP servers send clients on to the authoritative registry) only
+to http/https and only a few times. The simulated internet serves RDAP on loopback
+addresses that tests and the demo allow (FETCH_ALLOW_NETS).
 """
 
 import functools
@@ -37,6 +37,8 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import httpx
 from django.conf import settings
+
+from openhotline.tracing.rdap_http import CheckedTransport, refusal_in
 
 DEFAULT_BOOTSTRAP = "https://data.iana.org/rdap/"
 DEFAULT_TIMEOUT = 10.0
@@ -76,6 +78,7 @@ class Outcome(StrEnum):
     TOO_LARGE = "too_large"
     TIMEOUT = "timeout"
     CONNECTION_ERROR = "connection_error"
+    REFUSED = "refused"  # the address policy refused a server or a redirect; nothing sent
 
 
 @dataclass(frozen=True)
@@ -338,6 +341,12 @@ class RdapClient:
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
         self.raw_limit = raw_limit
+        if transport is None:
+            transport = CheckedTransport(
+                ssl_context=_ssl_context(),
+                allow_nets=getattr(settings, "FETCH_ALLOW_NETS", []),
+                dns_servers=getattr(settings, "DNS_SERVERS", None) or None,
+            )
         # trust_env=False: no proxy or .netrc from the environment, as with the fetcher.
         self._http = httpx.Client(
             transport=transport,
@@ -533,6 +542,9 @@ class RdapClient:
             reason = f"no answer from {_host(url)} within {self.timeout:g} s"
             raise _Failure(Outcome.TIMEOUT, reason, url) from None
         except httpx.HTTPError as exc:
+            refused = refusal_in(exc)
+            if refused is not None:
+                raise _Failure(Outcome.REFUSED, f"refused: {refused}", url) from None
             reason = f"could not reach {_host(url)}: {exc or type(exc).__name__}"
             raise _Failure(Outcome.CONNECTION_ERROR, reason, url) from None
         try:
