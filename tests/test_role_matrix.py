@@ -176,6 +176,8 @@ def roles_for(route: str) -> list[str]:
         return ["analyst", "qa_reviewer", "manager"]
     if route.startswith("staff/members/"):
         return ["manager", "administrator"]
+    if route == "staff/lists/<slug:name>/sharing/":  # its confirmation page too
+        return ["manager", "administrator"]
     return STAFF_ROLES
 
 

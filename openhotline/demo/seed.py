@@ -132,8 +132,9 @@ def seed_hash_lists() -> int:
 
     if HashList.objects.filter(name="demo-police").exists():
         return 0
+    # A police list stays with the hotline: the demo member gets none of it.
     hash_list = HashList.objects.create(
-        name="demo-police", source="police",
+        name="demo-police", source="police", share_with_members=False,
         description="Demo: benign simnet pictures with demo labels",
     )  # fmt: skip
     world = default_world()

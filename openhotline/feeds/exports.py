@@ -304,11 +304,31 @@ def _manifest(path: Path) -> dict[str, Any] | None:
 
 
 def _follows(the_feed: Feed, seq: int, manifest: dict[str, Any]) -> bool:
-    """Whether a file's snapshot is of the feed's history (deltas can follow it)."""
-    if seq > the_feed.last_seq:
+    """Whether a file's snapshot is of the feed's history (deltas can follow it), and not
+    older than its last redaction (it may hold items since withdrawn)."""
+    if seq > the_feed.last_seq or seq < the_feed.redacted_seq:
         return False
     tag = manifest.get("to_tag", "")
     return not tag or tag == services.tag_of(the_feed.pk, seq)
+
+
+def discard_void(feed: str) -> int:
+    """Delete every snapshot file of `feed` (each tier and format) that no delta can follow
+    or that was made before the feed's last redaction; returns how many. Run after a
+    redaction, so withdrawn items do not wait on disk for the next export's pruning."""
+    the_feed = services.feed(feed)
+    gone = 0
+    for tier in tiers_of(feed):
+        folder = _folder(feed, tier)
+        if not folder.is_dir():
+            continue
+        for fmt in render.formats_of(feed):
+            for seq, manifest_path in _complete(folder, fmt):
+                manifest = _manifest(manifest_path)
+                if manifest is None or not _follows(the_feed, seq, manifest):
+                    _remove(manifest_path, manifest_path.with_name(f"{seq}.{fmt}.gz"))
+                    gone += 1
+    return gone
 
 
 def _remove(manifest: Path, path: Path) -> None:

@@ -7,6 +7,12 @@ whole list in the background (`tasks.sync_list_task`).
 What a member sees of an item depends on its licence's tier (`for_tier`): hashes only;
 hashes with the category; or everything the hotline knows that a member may use.
 The source's own ids and provenance notes never leave the hotline.
+
+A list that stops being shared is withdrawn, not just removed: its entries' removals keep
+only their hashes, and every earlier change of them is rewritten to carry nothing, so a
+delta from an old cursor or a snapshot no longer hands out what was shared
+(`services.redact`; old snapshot files are discarded). Switching a list off or retiring
+an entry only removes: the hotline still stands by what it shared.
 """
 
 from collections.abc import Callable, Iterable, Iterator
@@ -29,6 +35,9 @@ FULL_FIELDS = (
 )  # fmt: skip
 # Everything record_of may write.
 RECORD_FIELDS = ("hashes", "pdq_quality", *CATEGORY_FIELDS, *FULL_FIELDS)
+# What the feed keeps of an entry of a list that stopped being shared: its last removal's
+# hashes, so a member holding it can drop it by them; no grading metadata, ever again.
+WITHHELD_KEEPS = ("hashes",)
 TIER_FIELDS: dict[str, tuple[str, ...]] = {
     Tier.BASIC: ("hashes", "pdq_quality"),
     Tier.CATEGORY: ("hashes", "pdq_quality", *CATEGORY_FIELDS),
@@ -101,6 +110,7 @@ def _sync_chunk(chunk: list[int], reason: str) -> int:
     ):
         allowed.setdefault(row.hash_list_id, []).append(row)
     changes = []
+    withheld = []
     for entry_id in chunk:
         entry = entries.get(entry_id)
         data = None
@@ -110,11 +120,21 @@ def _sync_chunk(chunk: list[int], reason: str) -> int:
                 if not _allowed(h, entry.hash_list, allowed.get(entry.hash_list_id, []))
             ]  # fmt: skip
             data = record_of(entry, hashes)
-        if data is None:
-            changes.append(services.Change(ChangeOp.REMOVE, key_of(entry_id)))
-        else:
+        if data is not None:
             changes.append(services.Change(ChangeOp.ADD, key_of(entry_id), data))
-    return services.apply(NAME, changes, reason=reason)
+        elif entry is not None and not entry.hash_list.share_with_members:
+            withheld.append(key_of(entry_id))
+            changes.append(services.Change(ChangeOp.REMOVE, key_of(entry_id), keep=WITHHELD_KEEPS))
+        else:
+            changes.append(services.Change(ChangeOp.REMOVE, key_of(entry_id)))
+    made = services.apply(NAME, changes, reason=reason)
+    # A list no longer shared was shared by mistake or its source withdrew consent: the
+    # feed's history forgets its entries too, and snapshot files holding them go.
+    if withheld and services.redact(NAME, withheld, keep=WITHHELD_KEEPS):
+        from openhotline.feeds import exports
+
+        transaction.on_commit(lambda: exports.discard_void(NAME))
+    return made
 
 
 def _allowed(row: EntryHash, hash_list: HashList, allowed: list[AllowedHash]) -> bool:

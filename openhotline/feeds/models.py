@@ -23,6 +23,9 @@ class Feed(models.Model):
     last_seq = models.BigIntegerField(default=0)
     # Items listed now; kept with every change, so a snapshot knows its size unasked.
     live_count = models.BigIntegerField(default=0)
+    # Changes up to this number were rewritten to forget items withdrawn from members (a
+    # hash list no longer shared): a snapshot file made before it may hold them.
+    redacted_seq = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
@@ -62,6 +65,8 @@ class FeedChange(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["feed", "seq"], name="one_change_per_seq")]
+        # A withdrawn key's past changes are found by key (services.redact).
+        indexes = [models.Index(fields=["feed", "key"], name="feed_change_key_idx")]
         ordering = ["feed", "seq"]
 
     def __str__(self) -> str:

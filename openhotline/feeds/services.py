@@ -24,6 +24,8 @@ class Change:
     key: str
     data: dict[str, Any] = field(default_factory=dict)
     reason: str = ""
+    # For a removal: which fields of what was listed its change row keeps (None: all).
+    keep: tuple[str, ...] | None = None
 
 
 def feed(name: str) -> Feed:
@@ -88,7 +90,8 @@ def apply(name: str, changes: Iterable[Change], *, reason: str = "") -> int:
             else:
                 assert item is not None
                 # A removal carries what was listed, so a member can drop it by its hashes.
-                removed = item.data
+                removed = item.data if change.keep is None else _kept(item.data, change.keep)
+                item.data = removed
                 item.removed_seq = seq
                 changed.append(item)
                 delta_live -= 1
@@ -103,6 +106,52 @@ def apply(name: str, changes: Iterable[Change], *, reason: str = "") -> int:
         locked.updated_at = now
         locked.save(update_fields=["last_seq", "live_count", "updated_at"])
     return len(effective)
+
+
+def _kept(data: dict[str, Any], keep: tuple[str, ...]) -> dict[str, Any]:
+    return {name: data[name] for name in keep if name in data}
+
+
+def redact(name: str, keys: Iterable[str], *, keep: tuple[str, ...] = ()) -> int:
+    """Make the feed forget what it listed under `keys` (withdrawn, not listed now): every
+    past change of such a key is rewritten to carry nothing, but its last removal keeps
+    the `keep` fields, so a member holding the item can still drop it by them. Numbers,
+    ops and times stay, so members' cursors and their tags (`tag_of`) stay valid; snapshot
+    files made before are void (`Feed.redacted_seq`). Returns the change rows rewritten."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return 0
+    with transaction.atomic():
+        locked = lock(name)
+        rows: list[FeedChange] = []
+        items: list[FeedItem] = []
+        for chunk in _chunks(wanted):
+            rows.extend(FeedChange.objects.filter(feed=locked, key__in=chunk))
+            items.extend(FeedItem.objects.filter(feed=locked, key__in=chunk))
+        live = {item.key for item in items if item.removed_seq is None}
+        last: dict[str, FeedChange] = {}
+        for row in rows:
+            if row.key not in last or row.seq > last[row.key].seq:
+                last[row.key] = row
+        changed = []
+        for row in rows:
+            if row.key in live:
+                continue  # listed again: what it is now stands, and so does its history
+            final = row is last[row.key] and row.op == ChangeOp.REMOVE
+            forgotten = _kept(row.data, keep) if final else {}
+            if row.data != forgotten:
+                row.data = forgotten
+                changed.append(row)
+        dropped = []
+        for item in items:
+            if item.key not in live and item.data != _kept(item.data, keep):
+                item.data = _kept(item.data, keep)
+                dropped.append(item)
+        FeedChange.objects.bulk_update(changed, ["data"], batch_size=500)
+        FeedItem.objects.bulk_update(dropped, ["data"], batch_size=500)
+        if changed:
+            Feed.objects.filter(pk=locked.pk).update(redacted_seq=locked.last_seq)
+    return len(changed)
 
 
 def add(name: str, key: str, data: dict[str, Any] | None = None, *, reason: str = "") -> bool:

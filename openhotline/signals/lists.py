@@ -389,6 +389,28 @@ def restore_entry(entry: ListEntry, reason: str, *, actor: Any) -> bool:
     return True
 
 
+def set_sharing(hash_list: HashList, share: bool, *, actor: Any, via: str = "staff") -> bool:
+    """Share a list's live entries with members, or stop: a manager's decision, audited
+    with who and how (`via`: "staff", or the command that did it, whose actor is None).
+    The members' Hash List follows in the background (`feeds.tasks.sync_list_task`);
+    unsharing also makes its history forget the entries. False if it was so already."""
+    from openhotline.audit.services import record as audit
+
+    with transaction.atomic():
+        locked = HashList.objects.select_for_update().get(pk=hash_list.pk)
+        if locked.share_with_members == share:
+            return False
+        locked.share_with_members = share
+        locked.updated_at = timezone.now()
+        locked.save(update_fields=["share_with_members", "updated_at"])
+        audit("signals.list_shared" if share else "signals.list_unshared", actor=actor,
+              obj=locked, data={"list": locked.name, "source": locked.source,
+                                "via": via})  # fmt: skip
+        list_changed.send(HashList, hash_list=locked)
+    hash_list.share_with_members, hash_list.updated_at = share, locked.updated_at
+    return True
+
+
 def entry_record(entry: ListEntry, hashes: Iterable[EntryHash]) -> EntryRecord:
     """An entry as an interchange record, for export."""
     values = {name: getattr(entry, name) for name in ENTRY_FIELDS}

@@ -1,6 +1,8 @@
 """Hashes of captured media, hash lists ("banks") with graded entries, allow-lists, and
 the matches between them."""
 
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -41,6 +43,15 @@ class ListSource(models.TextChoices):
     MEMBER = "member", "Member submission"
 
 
+class HashListQuerySet[M: models.Model](models.QuerySet[M]):
+    def create(self, **kwargs: Any) -> M:
+        """A list made without a word on sharing is shared only if it is the hotline's own
+        grading (what `assessment.followups.own_list` makes); every other source's lists
+        stay with the hotline until a manager shares them (`lists.set_sharing`)."""
+        kwargs.setdefault("share_with_members", kwargs.get("source") == ListSource.OWN)
+        return super().create(**kwargs)
+
+
 class HashList(models.Model):
     """A named bank of hashes from one source, with its own threshold and allow-list."""
 
@@ -49,8 +60,8 @@ class HashList(models.Model):
     source = models.CharField(max_length=10, choices=ListSource.choices)
     enabled = models.BooleanField(default=True)
     # Its live entries go into the members' Hash List feed (while the list is enabled).
-    # Police lists start unshared: what a source lets a hotline pass on is its call.
-    share_with_members = models.BooleanField(default=True)
+    # Off unless a manager shares it: what a source lets a hotline pass on is its call.
+    share_with_members = models.BooleanField(default=False)
     # PDQ distance at or below which an entry of this list matches (Meta's default 31).
     pdq_threshold = models.PositiveSmallIntegerField(
         default=31, validators=[MinValueValidator(0), MaxValueValidator(64)]
@@ -59,6 +70,8 @@ class HashList(models.Model):
     photodna_threshold = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = HashListQuerySet.as_manager()
 
     def __str__(self) -> str:
         return self.name

@@ -23,7 +23,7 @@ from openhotline.accounts.access import staff_required
 from openhotline.accounts.models import Role, User
 from openhotline.audit.services import record
 from openhotline.cases.models import Case
-from openhotline.signals.lists import list_changed, restore_entry, retire_entry
+from openhotline.signals.lists import list_changed, restore_entry, retire_entry, set_sharing
 from openhotline.signals.models import (
     AllowedHash,
     EntryHash,
@@ -82,8 +82,9 @@ def hash_lists(request: HttpRequest) -> HttpResponse:
 def _create_list(request: HttpRequest) -> HttpResponse:
     form = {k: request.POST.get(k, "").strip() for k in ("name", "source", "description")}
     errors: dict[str, str] = {}
+    # Every new list starts unshared, own grading too: sharing is its own decision.
     hash_list = HashList(name=form["name"], source=form["source"], description=form["description"],
-                         share_with_members=form["source"] != ListSource.POLICE)  # fmt: skip
+                         share_with_members=False)  # fmt: skip
     try:
         hash_list.full_clean()
     except Exception as exc:  # ValidationError: shown next to its fields
@@ -157,18 +158,17 @@ def hash_list(request: HttpRequest, name: str) -> HttpResponse:
 
 def _settings_of(hash_list: HashList) -> dict[str, Any]:
     return {"enabled": hash_list.enabled, "pdq_threshold": hash_list.pdq_threshold,
-            "photodna_threshold": hash_list.photodna_threshold,
-            "share_with_members": hash_list.share_with_members}  # fmt: skip
+            "photodna_threshold": hash_list.photodna_threshold}  # fmt: skip
 
 
 @staff_required
 @require_POST
 @_manager_only
 def list_settings(request: HttpRequest, name: str) -> HttpResponse:
+    """Matching settings. Sharing with members is not among them (`list_sharing`)."""
     the_list = get_object_or_404(HashList, name=name)
     before = _settings_of(the_list)
     the_list.enabled = request.POST.get("enabled") == "on"
-    the_list.share_with_members = request.POST.get("share_with_members") == "on"
     try:
         the_list.pdq_threshold = int(request.POST.get("pdq_threshold", ""))
         raw = request.POST.get("photodna_threshold", "").strip()
@@ -183,16 +183,45 @@ def list_settings(request: HttpRequest, name: str) -> HttpResponse:
     the_list.updated_at = timezone.now()
     after = _settings_of(the_list)
     with transaction.atomic():
-        the_list.save()
+        the_list.save(update_fields=[*after, "updated_at"])
         record("signals.list_changed", actor=request.user, obj=the_list,
                data={"before": before, "after": after})  # fmt: skip
-        if (before["enabled"], before["share_with_members"]) != (
-            after["enabled"],
-            after["share_with_members"],
-        ):
+        if before["enabled"] != after["enabled"]:
             list_changed.send(HashList, hash_list=the_list)
     messages.success(request, "Settings saved.")
     return redirect("signals:list", name=name)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+@_manager_only
+def list_sharing(request: HttpRequest, name: str) -> HttpResponse:
+    """Share a list with members or stop, after the manager confirms by typing the list's
+    name: a police list's entries reach every member's copy, and unsharing rewrites the
+    feed's history, so neither is a checkbox."""
+    the_list = get_object_or_404(HashList, name=name)
+    error = ""
+    if request.method == "POST":
+        share = request.POST.get("share", "")
+        if share not in ("yes", "no"):
+            error = "Say whether to share the list or stop sharing it."
+        elif request.POST.get("confirm", "").strip() != the_list.name:
+            error = f"Not changed: type the list's name, {the_list.name}, to confirm."
+        else:
+            done = set_sharing(the_list, share == "yes", actor=request.user)
+            if not done:
+                word = "shared" if share == "yes" else "not shared"
+                messages.info(request, f"Nothing changed: the list was {word} already.")
+            elif share == "yes":
+                messages.success(request, "Shared: its live entries go to members' Hash List.")
+            else:
+                messages.success(request, "No longer shared: its entries are being withdrawn "
+                                          "from members' Hash List and its history.")  # fmt: skip
+            return redirect("signals:list", name=name)
+    live = the_list.entries.filter(retired_at=None).count()
+    return render(request, "signals/sharing.html", {
+        "list": the_list, "live": live, "error": error,
+    }, status=400 if error else 200)  # fmt: skip
 
 
 @staff_required

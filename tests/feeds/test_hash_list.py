@@ -73,17 +73,13 @@ def test_switching_a_list_off_or_unsharing_it_empties_it_from_the_feed(
     client = verified_client(manager)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            "/staff/lists/own-grading/settings/",
-            {"enabled": "on", "pdq_threshold": "31", "photodna_threshold": ""},
+            "/staff/lists/own-grading/sharing/", {"share": "no", "confirm": "own-grading"}
         )
     assert response.status_code == 302
     run_due_tasks("sync_list")
     assert live() == {}
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(
-            "/staff/lists/own-grading/settings/",
-            {"enabled": "on", "share_with_members": "on", "pdq_threshold": "31"},
-        )
+        client.post("/staff/lists/own-grading/sharing/", {"share": "yes", "confirm": "own-grading"})
     run_due_tasks("sync_list")
     assert len(live()) == 5
     HashList.objects.filter(pk=own.pk).update(enabled=False)
@@ -91,13 +87,15 @@ def test_switching_a_list_off_or_unsharing_it_empties_it_from_the_feed(
     assert live() == {}
 
 
-def test_a_police_list_made_on_the_staff_page_starts_unshared(manager) -> None:
+def test_every_list_made_on_the_staff_page_starts_unshared(manager) -> None:
+    # Sharing is its own confirmed step (test_hash_list_sharing.py), for any source.
     client = verified_client(manager)
     client.post("/staff/lists/", {"name": "caid", "source": "police", "description": ""})
     client.post("/staff/lists/", {"name": "partner-x", "source": "partner"})
-    assert HashList.objects.get(name="caid").share_with_members is False
-    assert HashList.objects.get(name="partner-x").share_with_members is True
+    client.post("/staff/lists/", {"name": "own-2", "source": "own"})
+    assert not HashList.objects.filter(share_with_members=True).exists()
     import_records(HashList.objects.get(name="caid"), records(2), source="test")
+    import_records(HashList.objects.get(name="partner-x"), records(2), source="test")
     assert live() == {}
 
 

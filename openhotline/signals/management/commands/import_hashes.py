@@ -1,4 +1,5 @@
-"""`openhotline import-hashes FILE --list NAME --format csv|jsonl|vics`
+"""`openhotline import-hashes FILE --list NAME --format csv|jsonl|vics
+[--create SOURCE [--share-with-members]]`
 
 Streams the file into the list in transactional batches. Bad rows are reported by line
 (or VICS record) and field while the good ones land; importing the same file again
@@ -11,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
 from openhotline.audit.services import record as audit
 from openhotline.signals import formats, pdq_store
-from openhotline.signals.lists import ImportSummary, import_records
+from openhotline.signals.lists import ImportSummary, import_records, set_sharing
 from openhotline.signals.models import HashList, ListSource
 from openhotline.signals.progress import CountingReader, Progress
 
@@ -47,10 +49,16 @@ class Command(BaseCommand):
             "--create", choices=ListSource.values, metavar="SOURCE",
             help=f"create the list if missing, with this source ({', '.join(ListSource.values)})",
         )  # fmt: skip
+        parser.add_argument(
+            "--share-with-members", action="store_true",
+            help="with --create: share the new list's entries with members (audited); "
+            "without it the list is not shared, whatever its source",
+        )  # fmt: skip
         parser.add_argument("--quiet", action="store_true", help="no progress line")
 
     def handle(self, *args: Any, file: Path, list_name: str, format: str | None,
-               create: str | None, quiet: bool, **opts: Any) -> None:  # fmt: skip
+               create: str | None, share_with_members: bool, quiet: bool,
+               **opts: Any) -> None:  # fmt: skip
         fmt = _format_of(file, format)
         hash_list = HashList.objects.filter(name=list_name).first()
         if hash_list is None:
@@ -58,7 +66,12 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"no hash list named {list_name!r}; add --create SOURCE to make it"
                 )
-            hash_list = HashList.objects.create(name=list_name, source=create)
+            hash_list = _create(list_name, create, share_with_members)
+        elif share_with_members and not hash_list.share_with_members:
+            raise CommandError(
+                f"{list_name!r} exists and is not shared; --share-with-members only shares a "
+                "list this import creates (a manager shares an existing list on its page)"
+            )
         try:
             size = file.stat().st_size
             handle = file.open("rb")
@@ -108,6 +121,18 @@ class Command(BaseCommand):
             f"{summary.unchanged:,} unchanged, {summary.retired:,} retired, "
             f"{summary.rejected_count:,} rejected"
         )
+
+
+def _create(name: str, source: str, share: bool) -> HashList:
+    """The list, unshared; shared only when asked, as its own audited step (the command
+    line is the actor) before any entry lands, so every batch reaches members at once."""
+    with transaction.atomic():
+        hash_list = HashList.objects.create(name=name, source=source, share_with_members=False)
+        audit("signals.list_created", actor=None, obj=hash_list,
+              data={"name": name, "source": source, "via": "import-hashes"})  # fmt: skip
+        if share:
+            set_sharing(hash_list, True, actor=None, via="import-hashes")
+    return hash_list
 
 
 def _short(summary: ImportSummary) -> str:
