@@ -485,8 +485,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("OPENHOTLINE_LOG_LEVEL", "INFO")},
-    # Never log request lines of the public pages with addresses: the web server's access
-    # log is off in `openhotline serve` for the same reason.
+    # Never log client addresses or request lines of the public pages (status links carry
+    # secrets in the path): gunicorn writes no access log unless asked, and README
+    # ("Running in production", access logs) gives a format without them for gunicorn and
+    # the proxy.
     "loggers": {
         "django.request": {"level": "ERROR"},
         # httpx logs every request line at INFO: that would put reported URLs in the logs.
