@@ -63,6 +63,9 @@ class Case(models.Model):
     suggested_grade = models.CharField(max_length=20, blank=True, default="", db_default="")
     suggested_uk_category = models.CharField(max_length=10, blank=True, default="", db_default="")
     matched_media_count = models.PositiveIntegerField(default=0, db_default=0)
+    # Software could not go on (no contact could be sent, …): why, until a person has
+    # looked. Shown on the case record and in the inbox.
+    needs_person = models.CharField(max_length=300, blank=True, default="", db_default="")
 
     class Meta:
         indexes = [

@@ -101,3 +101,25 @@ def transition(
         )
     case.state = to_state
     return True
+
+
+def flag_needs_person(case_id: int, why: str, actor: Any = None) -> None:
+    """Software cannot go on with this case: say why on the case (the first reason stays
+    until a person clears it; later ones are in the audit log)."""
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case_id)
+        if not locked.needs_person:
+            locked.needs_person = why[:300]
+            locked.save(update_fields=["needs_person"])
+        record("case.needs_person", actor=actor, obj=locked, data={"why": why[:500]})
+
+
+def clear_needs_person(case: Case, actor: Any) -> None:
+    """A person has looked at what the software could not do."""
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        was = locked.needs_person
+        locked.needs_person = ""
+        locked.save(update_fields=["needs_person"])
+        record("case.needs_person_cleared", actor=actor, obj=locked, data={"was": was})
+    case.needs_person = ""

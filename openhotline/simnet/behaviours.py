@@ -7,9 +7,15 @@
 - hostile: `/huge?bytes=N` streams N bytes (endless without N), `/slow` drips a byte every
   half second, `/corrupt.jpg` is a truncated JPEG, `/bomb.png` declares 100,000² pixels,
   `/page` shows all of them with one fine image.
+- hotlink: its pictures answer 403 unless the Referer is one of its own pages (hotlink
+  protection), so only a visitor coming the capture's way sees them.
+- fickle: its pictures answer what `set_fault(host, ...)` says (403, 429, 503, "slow"
+  for a body that never finishes), or normally when no fault is set: a host that is
+  briefly unreachable is not a host that removed anything.
 """
 
 import struct
+import threading
 import time
 import zlib
 from collections.abc import Iterator
@@ -20,6 +26,25 @@ from . import images
 from .world import SimHost
 
 PATHWAY = "http://forum-nl.test"
+
+# Faults of "fickle" hosts, by host name: an HTTP status or "slow". Tests set and clear
+# them (the simnet runs in the test process); Simnet.reset() does not know of them.
+_faults: dict[str, int | str] = {}
+_faults_lock = threading.Lock()
+
+
+def set_fault(host_name: str, fault: int | str | None) -> None:
+    """What a fickle host's pictures answer from now on (None: served normally)."""
+    with _faults_lock:
+        if fault is None:
+            _faults.pop(host_name, None)
+        else:
+            _faults[host_name] = fault
+
+
+def _fault_of(host_name: str) -> int | str | None:
+    with _faults_lock:
+        return _faults.get(host_name)
 
 
 @dataclass
@@ -32,9 +57,13 @@ class SimResponse:
 
 def respond(host: SimHost, path: str, headers: dict[str, str]) -> SimResponse | None:
     """The behaviour's answer, or None to fall back to the host's ordinary pages."""
-    handler = {"redirects": _redirects, "disguised": _disguised, "hostile": _hostile}.get(
-        host.behaviour
-    )
+    handler = {
+        "redirects": _redirects,
+        "disguised": _disguised,
+        "hostile": _hostile,
+        "hotlink": _hotlink,
+        "fickle": _fickle,
+    }.get(host.behaviour)
     return handler(host, path, headers) if handler else None
 
 
@@ -125,3 +154,25 @@ def _drip() -> Iterator[bytes]:
     for _ in range(600):  # five minutes at most, then it ends by itself
         time.sleep(0.5)
         yield b"\x00"
+
+
+def _own_page(host: SimHost, headers: dict[str, str]) -> bool:
+    referer = urlsplit(headers.get("referer", ""))
+    return (referer.hostname or "") == host.name and referer.path in host.pages
+
+
+def _hotlink(host: SimHost, path: str, headers: dict[str, str]) -> SimResponse | None:
+    if urlsplit(path).path.startswith("/img/") and not _own_page(host, headers):
+        return SimResponse(403, "text/plain", b"Hotlinking is not allowed.")
+    return None  # its pages, and its pictures seen from them, as any host's
+
+
+def _fickle(host: SimHost, path: str, headers: dict[str, str]) -> SimResponse | None:
+    fault = _fault_of(host.name)
+    if fault is None or not urlsplit(path).path.startswith("/img/"):
+        return None
+    if fault == "slow":
+        return SimResponse(200, "image/jpeg", _drip())
+    status = int(fault)
+    extra = {"Retry-After": "3600"} if status in (429, 503) else {}
+    return SimResponse(status, "text/plain", f"Error {status}".encode(), headers=extra)

@@ -2,7 +2,8 @@
 message it is given and never relays one.
 
 It stands in for every ``.test`` mail domain at once (abuse desks, registrars, reporters), so
-the platform's notices can be checked as delivered mail. Each message is also handed to a
+the platform's notices can be checked as delivered mail; a recipient whose local part begins
+with ``bounce`` is refused with 550 (an unknown mailbox). Each message is also handed to a
 callback (the notice desks) after it is stored. Runs in this process, on aiosmtpd's thread.
 """
 
@@ -109,6 +110,16 @@ class _Handler:
     def __init__(self, store: MailStore, on_mail: Callable[[ReceivedMail], None] | None) -> None:
         self.store = store
         self.on_mail = on_mail
+
+    async def handle_RCPT(  # noqa: N802
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        # A mailbox that does not exist: "bounce…@" is refused for good, as a real
+        # exchanger refuses an unknown user, so senders meet a permanent 5xx.
+        if address.lower().startswith("bounce"):
+            return "550 5.1.1 No such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
         raw = envelope.original_content or b""

@@ -51,6 +51,9 @@ class Action(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     problem = models.CharField(max_length=500, blank=True)
+    # Contacts to try, in order, when the mail server refuses the recipient for good:
+    # [[role, address], ...] with role network, registrar, upstream or police.
+    fallbacks = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -63,7 +66,8 @@ class RecheckResult(models.TextChoices):
     LIVE = "live", _("Still there")
     GONE = "gone", _("Gone")
     MEDIA_GONE = "media_gone", _("Page there, criminal media gone")
-    ERROR = "error", _("Could not tell")
+    # 403, 429, 5xx, a timeout, a cut-off body: the host did not say; never counts as gone.
+    ERROR = "error", _("Inconclusive (could not tell)")
 
 
 class Recheck(models.Model):
@@ -86,14 +90,42 @@ class Recheck(models.Model):
         return f"recheck of case {self.case_id} at {self.at:%Y-%m-%d %H:%M}: {self.result}"
 
 
-class Removal(models.Model):
-    """Removal confirmed: when, and how long it took from the first notice."""
+class RecheckPlan(models.Model):
+    """The one recheck a case waits for. Whatever asks for a recheck (the schedule, the
+    host's link, a confirmation, the later verification) replaces this row and bumps
+    `generation`; a queued task whose generation is not the row's has nothing to do, so a
+    case never has two chains of rechecks."""
 
-    case = models.OneToOneField("cases.Case", on_delete=models.CASCADE, related_name="removal")
+    case = models.OneToOneField(
+        "cases.Case", on_delete=models.CASCADE, primary_key=True, related_name="recheck_plan"
+    )
+    due_at = models.DateTimeField()
+    reason = models.CharField(max_length=50, default="schedule")
+    # Position in RECHECK_DELAYS (then the daily rechecks) of the next scheduled recheck.
+    round = models.PositiveIntegerField(default=0)
+    generation = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"case {self.case_id}: {self.reason} recheck due {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class Removal(models.Model):
+    """Removal confirmed: when, and how long it took from the first notice. A removal is
+    verified once more later; content found back reopens the case (`reuploaded_at`), and
+    a later confirmed removal is a row of its own."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="removals")
     confirmed_at = models.DateTimeField(default=timezone.now)
     first_action_at = models.DateTimeField(null=True, blank=True)
     seconds_to_removal = models.FloatField(null=True, blank=True)
     how = models.CharField(max_length=200)
+    # The verification recheck REMOVAL_VERIFY_SECONDS later found it still gone…
+    verified_at = models.DateTimeField(null=True, blank=True)
+    # …or found it back: re-uploaded (counted in statistics), the case reopened.
+    reuploaded_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-confirmed_at", "-id"]
 
     def __str__(self) -> str:
         return f"case {self.case_id} removed at {self.confirmed_at:%Y-%m-%d %H:%M}"

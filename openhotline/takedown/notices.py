@@ -10,6 +10,7 @@ worker dies before recording it).
 
 import hashlib
 import secrets
+import smtplib
 from datetime import datetime
 from typing import Any
 
@@ -37,6 +38,11 @@ XARF_KINDS = frozenset(
 
 class NotSent(Exception):
     """The action cannot be sent now; the message says why."""
+
+
+class Redirected(Exception):
+    """The mail server refused the recipient for good; the action now names its next
+    contact and is to be sent again at once."""
 
 
 def new_reference() -> str:
@@ -182,6 +188,7 @@ def send(action_id: int) -> str:
         if not action.recipient:
             action.state = ActionState.FAILED
             action.save(update_fields=["state"])
+            flag_needs_person(action, action.problem or "no recipient")
             return f"{action.reference}: no recipient ({action.problem})"
         secret, digest = removed_link_secret() if action.kind in _WITH_LINK else ("", "")
         action.state = ActionState.SENDING
@@ -197,7 +204,11 @@ def send(action_id: int) -> str:
         raise
     try:
         message.send()
-    except Exception as exc:  # the server refused or was not there: try again later
+    except Exception as exc:
+        refusal = permanent_refusal(exc)
+        if refusal:  # this address will never work: the next contact, not a retry
+            return _next_contact(action, refusal)
+        # The server failed or was not there: try again later.
         Action.objects.filter(pk=action.pk).update(
             state=ActionState.PENDING, problem=f"{type(exc).__name__}: {exc}"[:500]
         )
@@ -205,19 +216,75 @@ def send(action_id: int) -> str:
     return _mark_sent(action)
 
 
+def permanent_refusal(exc: Exception) -> str:
+    """Why the recipient can never be sent to ("" if trying again may work): Django
+    refuses an address it cannot write (ValueError), a server answers 5xx to RCPT TO."""
+    if isinstance(exc, ValueError):
+        return f"the address cannot be sent to: {exc}"
+    if isinstance(exc, smtplib.SMTPRecipientsRefused) and exc.recipients:
+        codes = [code for code, _text in exc.recipients.values()]
+        if all(500 <= code < 600 for code in codes):
+            code, text = next(iter(exc.recipients.values()))
+            detail = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
+            return f"the mail server refused the recipient ({code} {detail})"
+    return ""
+
+
+def _next_contact(action: Action, refusal: str) -> str:
+    """Move the action to its next fallback contact (and raise Redirected to send it now),
+    or, with none left, fail it and flag the case for a person."""
+    from openhotline.audit.services import record
+
+    with transaction.atomic():
+        locked = Action.objects.select_for_update().get(pk=action.pk)
+        tried = f"{locked.recipient}: {refusal}"
+        remaining = [tuple(f) for f in locked.fallbacks]
+        record(
+            "takedown.recipient_refused",
+            actor=None,
+            obj=locked,
+            data={"to": locked.recipient, "why": refusal[:300], "left": len(remaining)},
+        )
+        if remaining:
+            role, address = remaining[0]
+            locked.recipient, locked.fallbacks = address, [list(f) for f in remaining[1:]]
+            locked.state = ActionState.PENDING
+            locked.problem = f"{tried}; now the {role} contact"[-500:]
+            locked.save(update_fields=["recipient", "fallbacks", "state", "problem"])
+        else:
+            locked.state = ActionState.FAILED
+            locked.problem = f"no contact could be sent: {tried}"[:500]
+            locked.save(update_fields=["state", "problem"])
+    if remaining:
+        raise Redirected(f"{action.reference}: {tried}; trying {address}")
+    flag_needs_person(action, locked.problem)
+    return f"{action.reference}: failed, {locked.problem}"
+
+
+def flag_needs_person(action: Action, why: str) -> None:
+    """An action nobody can send: the case shows it needs a person (audited)."""
+    from openhotline.cases.services import flag_needs_person as flag
+
+    flag(action.case_id, f"{action.reference} ({action.get_kind_display()}): {why}")
+
+
 _WITH_LINK = frozenset({ActionKind.NOTICE, ActionKind.CHASE, ActionKind.ESCALATION})
 
 
 def _mark_sent(action: Action, now: datetime | None = None) -> str:
     from openhotline.audit.services import record
+    from openhotline.takedown import schedule
 
     now = now or timezone.now()
     with transaction.atomic():
-        Action.objects.filter(pk=action.pk).update(state=ActionState.SENT, sent_at=now, problem="")
+        # A problem noted on the way (an unsendable contact skipped) stays on the record.
+        Action.objects.filter(pk=action.pk).update(state=ActionState.SENT, sent_at=now)
         record(
             "takedown.sent",
             actor=None,
             obj=action,
             data={"kind": action.kind, "to": action.recipient, "reference": action.reference},
         )
+        action.state, action.sent_at = ActionState.SENT, now
+        schedule.notice_sent(action)
     return f"{action.reference}: sent to {action.recipient}"

@@ -2,13 +2,14 @@
 escalate. Each step is a function taking ids, safe to run twice; the tasks in `tasks.py`
 are thin wrappers and the schedule is settings.
 
-Removal is confirmed only by two consecutive rechecks that find the URL gone (DNS
-failure, 404/410, connection refused) or none of the criminal media served any more
-(compared by hash) — never by a mere change of page, and never by the host's word alone.
+Removal is confirmed only by two rechecks at least RECHECK_CONFIRM_SECONDS apart, with no
+live one between, that find the URL gone or none of the criminal media served any more
+(`takedown.probe` says what counts as gone) — never by an inconclusive answer, never by a
+mere change of page, and never by the host's word alone. A confirmed removal is checked
+once more REMOVAL_VERIFY_SECONDS later; content found back reopens the case.
 """
 
-import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -18,24 +19,29 @@ from django.utils import timezone
 from openhotline.audit.services import record
 from openhotline.cases.models import Case, CaseState
 from openhotline.cases.services import transition
-from openhotline.evidence.net.fetcher import SafeFetcher
-from openhotline.evidence.net.resolver import ErrorKind
+from openhotline.takedown import schedule
 from openhotline.takedown.models import (
     Action,
     ActionKind,
     ActionState,
     Recheck,
+    RecheckPlan,
     RecheckResult,
     Removal,
 )
-from openhotline.takedown.notices import new_reference
+from openhotline.takedown.notices import flag_needs_person, new_reference
+from openhotline.takedown.probe import probe
 from openhotline.tracing.models import Route, Trace
-from openhotline.tracing.routing import ONION, Step, notice_step, plan_for, rule_for
+from openhotline.tracing.routing import (
+    ONION,
+    Step,
+    escalation_step,
+    notice_step,
+    plan_for,
+    rule_for,
+)
 from openhotline.tracing.services import trace_case
 
-_GONE_ERRORS = frozenset(
-    {ErrorKind.DNS_NXDOMAIN, ErrorKind.DNS_NO_ADDRESS, ErrorKind.CONNECTION_REFUSED}
-)
 _NOT_LIVE = frozenset({RecheckResult.GONE, RecheckResult.MEDIA_GONE})
 
 
@@ -71,7 +77,8 @@ def act_on(case_id: int) -> str:
             },
         )
         if plan.route != ONION:
-            tasks.schedule_recheck(locked.pk, 0)
+            # Round 0 moves to its exact time when the first notice goes out.
+            schedule.plan_next_round(locked, 0)
             if any(a.kind in _CHASED for a in actions):
                 tasks.schedule_chase(locked.pk, chase_hours(plan.rule, plan.route))
     return f"case {case_id}: {plan.route}, {len(actions)} action(s)"
@@ -123,7 +130,7 @@ def _create(case: Case, trace: Trace, step: Step, route: str, follows: Any = Non
         state = ActionState.WAITING
     if not step.recipient:
         state = ActionState.FAILED
-    return Action.objects.create(
+    action = Action.objects.create(
         case=case,
         trace=trace,
         kind=step.kind,
@@ -132,83 +139,69 @@ def _create(case: Case, trace: Trace, step: Step, route: str, follows: Any = Non
         recipient=step.recipient,
         route=route,
         not_before=step.not_before,
-        problem=step.problem,
+        problem=step.problem[:500],
         follows=follows,
+        fallbacks=[list(f) for f in step.fallbacks],
     )
+    if state == ActionState.FAILED:
+        flag_needs_person(action, step.problem or "no contact")
+    return action
 
 
-def probe(case: Case) -> tuple[str, str, int | None, int]:
-    """(result, detail, status, criminal media still served) for the case's URL now."""
-    fetcher = SafeFetcher()
-    page = fetcher.fetch(case.url or "")
-    if page.refused:
-        return RecheckResult.ERROR, f"refused: {page.refused}", None, 0
-    if page.error_kind in _GONE_ERRORS:
-        return RecheckResult.GONE, page.error or "", None, 0
-    if page.error:
-        return RecheckResult.ERROR, page.error, None, 0
-    if page.status in (404, 410):
-        return RecheckResult.GONE, f"HTTP {page.status}", page.status, 0
-    if page.status is None or page.status >= 400:
-        return RecheckResult.ERROR, f"HTTP {page.status}", page.status, 0
-    served = _criminal_media_served(case, fetcher)
-    if served == 0:
-        return RecheckResult.MEDIA_GONE, "page answers; none of the criminal media", page.status, 0
-    return RecheckResult.LIVE, f"{served} criminal item(s) still served", page.status, served
-
-
-def _criminal_media_served(case: Case, fetcher: SafeFetcher) -> int:
-    """How many criminal media items are still served at the URLs they were captured
-    from, compared by SHA-256 of the bytes (a changed page with the same images is live)."""
-    from openhotline.assessment.decisions import standing_criminal_grades
-    from openhotline.evidence.models import CaptureItem
-    from openhotline.signals.services import hashes_by_media
-
-    criminal = [g.media_id for g in standing_criminal_grades(case)]
-    if not criminal:
-        return 0
-    wanted = {
-        values["sha256"]: media_id
-        for media_id, values in hashes_by_media(criminal, ["sha256"]).items()
-    }
-    urls = CaptureItem.objects.filter(capture__case=case, media_id__in=criminal).values_list(
-        "url", "media_id"
-    )
-    still: set[int] = set()
-    for url, media_id in urls:
-        if media_id in still:
-            continue
-        got = fetcher.fetch(url, max_bytes=settings.FETCH_MAX_MEDIA_BYTES)
-        served = got.ok and got.status == 200 and not got.truncated
-        if served and wanted.get(hashlib.sha256(got.body).hexdigest()) == media_id:
-            still.add(media_id)
-    return len(still)
-
-
-def recheck(case_id: int, reason: str = "schedule", round_: int = 0) -> str:
-    from openhotline.takedown import tasks
-
+def recheck(
+    case_id: int, reason: str = "schedule", round_: int = 0, generation: int | None = None
+) -> str:
+    """Look again, record what was seen, and plan the one recheck that follows."""
+    if generation is not None and not schedule.is_current(case_id, generation):
+        return f"case {case_id}: recheck superseded"
     case = Case.objects.get(pk=case_id)
-    if case.state != CaseState.ACTIONED:
+    verifying = case.state == CaseState.REMOVED and reason == "verify"
+    if case.state != CaseState.ACTIONED and not verifying:
         return f"case {case_id} is {case.state}: no recheck"
     trace = trace_case(case)
-    result, detail, status, served = probe(case)
+    seen = probe(case)
     with transaction.atomic():
         previous = Recheck.objects.filter(case=case).order_by("-at", "-id").first()
         check = Recheck.objects.create(
-            case=case, result=result, detail=detail[:500], status_code=status,
-            criminal_media_seen=served, trace=trace, reason=reason[:50],
+            case=case, at=timezone.now(), result=seen.result, detail=seen.detail[:500],
+            status_code=seen.status, criminal_media_seen=seen.served, trace=trace,
+            reason=reason[:50],
         )  # fmt: skip
-        if trace.moved and result == RecheckResult.LIVE:
+        if verifying:
+            return _verified(case, check, trace)
+        if trace.moved and seen.result == RecheckResult.LIVE:
             _renotice_after_move(case, trace)
-        if result in _NOT_LIVE and previous is not None and previous.result in _NOT_LIVE:
-            return _confirm_removal(case, check)
-        if result in _NOT_LIVE or result == RecheckResult.ERROR:
-            # Confirm (or rule out) soon: a single look never decides.
-            tasks.schedule_recheck(case.pk, round_, delay=settings.RECHECK_CONFIRM_SECONDS)
-        elif reason == "schedule":
-            tasks.schedule_recheck(case.pk, round_ + 1)
-    return f"case {case_id}: {result} ({detail})"
+        # The scheduled round still to come: this one if it ran for another reason.
+        pending = round_ + 1 if reason == "schedule" else round_
+        if seen.result in _NOT_LIVE:
+            since, count = _not_live_run(case)
+            confirm_at = since + timedelta(seconds=settings.RECHECK_CONFIRM_SECONDS)
+            if count >= 2 and check.at >= confirm_at:
+                return _confirm_removal(case, check)
+            # A single look (or looks too close together) never decides.
+            schedule.plan(case.pk, max(confirm_at, check.at), "confirm", pending)
+        elif seen.result == RecheckResult.ERROR and not (
+            previous is not None and previous.result == RecheckResult.ERROR
+        ):
+            later = check.at + timedelta(seconds=settings.RECHECK_CONFIRM_SECONDS)
+            schedule.plan(case.pk, later, "retry (inconclusive)", pending)
+        else:
+            schedule.plan_next_round(case, pending, check.at)
+    return f"case {case_id}: {seen.result} ({seen.detail})"
+
+
+def _not_live_run(case: Case) -> tuple[datetime, int]:
+    """When the current run of not-live answers began, and how many it holds:
+    inconclusive answers neither break nor join it, a live answer ends it."""
+    since, count = timezone.now(), 0
+    rows = Recheck.objects.filter(case=case).order_by("-at", "-id").values_list("result", "at")
+    for result, at in rows[:200]:
+        if result == RecheckResult.ERROR:
+            continue
+        if result not in _NOT_LIVE:
+            break
+        since, count = at, count + 1
+    return since, count
 
 
 def _renotice_after_move(case: Case, trace: Trace) -> None:
@@ -232,22 +225,14 @@ def _renotice_after_move(case: Case, trace: Trace) -> None:
 
 
 def _confirm_removal(case: Case, check: Recheck) -> str:
-    first = (
-        Action.objects.filter(case=case, state=ActionState.SENT)
-        .exclude(kind=ActionKind.POLICE_NOTIFICATION)
-        .order_by("sent_at")
-        .first()
-    )
-    started = first.sent_at if first is not None else None
+    started = schedule.first_notice_at(case)
     seconds = (check.at - started).total_seconds() if started is not None else None
-    Removal.objects.get_or_create(
+    Removal.objects.create(
         case=case,
-        defaults={
-            "confirmed_at": check.at,
-            "first_action_at": started,
-            "seconds_to_removal": seconds,
-            "how": check.get_result_display(),
-        },
+        confirmed_at=check.at,
+        first_action_at=started,
+        seconds_to_removal=seconds,
+        how=check.get_result_display(),
     )
     Action.objects.filter(case=case, state__in=[ActionState.PENDING, ActionState.WAITING]).update(
         state=ActionState.CANCELLED, problem="removal confirmed"
@@ -256,25 +241,95 @@ def _confirm_removal(case: Case, check: Recheck) -> str:
     from openhotline.feeds import url_list
 
     url_list.gone(case, "removal confirmed")
+    # Once more later: content put back after a removal is common.
+    verify_at = check.at + timedelta(seconds=settings.REMOVAL_VERIFY_SECONDS)
+    schedule.plan(case.pk, verify_at, "verify", 0)
     record("takedown.removed", actor=None, obj=case, data={"seconds": seconds})
     return f"case {case.pk}: removal confirmed after {seconds} s"
 
 
+def _verified(case: Case, check: Recheck, trace: Trace) -> str:
+    """The verification recheck after a confirmed removal."""
+    removal = Removal.objects.filter(case=case).order_by("-confirmed_at", "-id").first()
+    if check.result == RecheckResult.LIVE:
+        return _reopen(case, check, trace, removal)
+    if check.result == RecheckResult.ERROR:
+        later = check.at + timedelta(seconds=settings.RECHECK_DAILY_SECONDS)
+        schedule.plan(case.pk, later, "verify", 0)
+        return f"case {case.pk}: verification inconclusive ({check.detail}); again later"
+    if removal is not None:
+        Removal.objects.filter(pk=removal.pk).update(verified_at=check.at)
+    schedule.forget(case.pk)
+    record("takedown.removal_verified", actor=None, obj=case, data={"recheck": check.pk})
+    return f"case {case.pk}: removal verified ({check.detail})"
+
+
+def _reopen(case: Case, check: Recheck, trace: Trace, removal: Removal | None) -> str:
+    """The content is back: re-uploaded. The case is actioned again, the URL back on the
+    URL List, the host noticed again, and rechecks and chase-ups start over."""
+    from openhotline.assessment.decisions import standing_criminal_grades
+    from openhotline.feeds import url_list
+    from openhotline.grading import severity_rank
+    from openhotline.takedown import tasks
+
+    if removal is not None:
+        Removal.objects.filter(pk=removal.pk).update(reuploaded_at=check.at)
+    transition(case, CaseState.ACTIONED, actor=None, reason=f"re-uploaded: recheck {check.pk}")
+    worst = max(
+        (g.uk_category for g in standing_criminal_grades(case) if g.uk_category),
+        key=severity_rank,
+        default="",
+    )
+    url_list.criminal(case, worst)
+    plan = plan_for(case.host, trace)
+    notice = _create(case, trace, notice_step(trace, plan.rule), plan.route)
+    tasks.enqueue_send(notice)
+    schedule.plan_next_round(case, 0, check.at)
+    tasks.schedule_chase(case.pk, chase_hours(plan.rule, plan.route))
+    record(
+        "takedown.reuploaded",
+        actor=None,
+        obj=case,
+        data={"recheck": check.pk, "removal": removal.pk if removal else None,
+              "notice": notice.reference},
+    )  # fmt: skip
+    return f"case {case.pk}: content back (re-uploaded); reopened, notice {notice.reference}"
+
+
+def removal_statistics() -> dict[str, int]:
+    """Counts for reports: removals confirmed, verified still gone, and re-uploaded."""
+    removals = Removal.objects.all()
+    return {
+        "confirmed": removals.count(),
+        "verified": removals.filter(verified_at__isnull=False).count(),
+        "reuploaded": removals.filter(reuploaded_at__isnull=False).count(),
+    }
+
+
 def chase(case_id: int) -> str:
     """Past the route's deadline and still there: chase the notice; after the rule's
-    number of chases, escalate once."""
+    number of chases, escalate once. A notice nobody could be sent is escalated at once;
+    one still waiting to go is chased later."""
     from openhotline.takedown import tasks
 
     case = Case.objects.get(pk=case_id)
     if case.state != CaseState.ACTIONED:
         return f"case {case_id} is {case.state}: no chase"
-    notice = (
-        Action.objects.filter(case=case, kind__in=_CHASED, state=ActionState.SENT)
-        .order_by("-sent_at")
-        .first()
-    )
+    chased = Action.objects.filter(case=case, kind__in=_CHASED)
+    notice = chased.filter(state=ActionState.SENT).order_by("-sent_at").first()
     if notice is None:
-        return f"case {case_id}: no notice or referral sent yet"
+        failed = chased.filter(state=ActionState.FAILED).order_by("-created_at").first()
+        waiting = chased.filter(
+            state__in=[ActionState.PENDING, ActionState.SENDING, ActionState.WAITING]
+        ).first()
+        if waiting is not None:
+            trace = waiting.trace
+            rule = rule_for(trace.country if trace is not None else "")
+            tasks.schedule_chase(case.pk, chase_hours(rule, waiting.route))
+            return f"case {case_id}: {waiting.reference} not sent yet; chase later"
+        if failed is None:
+            return f"case {case_id}: no notice or referral"
+        return _escalate(case, failed)
     trace = notice.trace
     rule = rule_for(trace.country if trace is not None else "")
     hours = chase_hours(rule, notice.route)
@@ -286,23 +341,49 @@ def chase(case_id: int) -> str:
             tasks.enqueue_send(action)
             tasks.schedule_chase(case.pk, hours)
             return f"case {case_id}: chase {chases + 1} to {notice.recipient}"
-        if Action.objects.filter(case=case, kind=ActionKind.ESCALATION).exists():
-            return f"case {case_id}: already escalated"
-        to = rule.escalate_to or rule.police_contact or settings.POLICE_CONTACT
-        step = Step(ActionKind.ESCALATION, to, problem="" if to else "no escalation contact")
-        action = _create(case, trace, step, notice.route, follows=notice)  # type: ignore[arg-type]
-        tasks.enqueue_send(action)
-    return f"case {case_id}: escalated to {to or 'nobody (no contact)'}"
+    return _escalate(case, notice)
 
 
-def host_says_removed(action: Action) -> None:
-    """The host used the link in the notice: recheck now (this never marks removal)."""
+def _escalate(case: Case, notice: Action) -> str:
     from openhotline.takedown import tasks
 
+    if Action.objects.filter(case=case, kind=ActionKind.ESCALATION).exists():
+        return f"case {case.pk}: already escalated"
+    trace = notice.trace
+    rule = rule_for(trace.country if trace is not None else "")
+    step = escalation_step(rule)
     with transaction.atomic():
-        Action.objects.filter(pk=action.pk).update(removed_reported_at=timezone.now())
-        record("takedown.host_says_removed", actor=None, obj=action, data={})
-        tasks.recheck_task.enqueue(action.case_id, "host link", 0)
+        action = _create(case, trace, step, notice.route, follows=notice)  # type: ignore[arg-type]
+        tasks.enqueue_send(action)
+    return f"case {case.pk}: escalated to {step.recipient or 'nobody (no contact)'}"
+
+
+def host_says_removed(action: Action) -> bool:
+    """The host used the link in the notice: bring the next recheck forward (this never
+    marks removal). A recheck already due soon enough is not doubled, and a recheck that
+    could confirm a removal is never brought nearer than RECHECK_CONFIRM_SECONDS after
+    the first not-live answer. Returns whether a recheck was brought forward."""
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=action.case_id)
+        now = timezone.now()
+        Action.objects.filter(pk=action.pk).update(removed_reported_at=now)
+        earliest = now
+        last = Recheck.objects.filter(case=case).exclude(result=RecheckResult.ERROR).first()
+        if last is not None and last.result in _NOT_LIVE:
+            since, _count = _not_live_run(case)
+            earliest = max(now, since + timedelta(seconds=settings.RECHECK_CONFIRM_SECONDS))
+        pending = RecheckPlan.objects.filter(case=case).first()
+        sooner = case.state == CaseState.ACTIONED and (pending is None or pending.due_at > earliest)
+        if sooner:
+            round_ = pending.round if pending is not None else 0
+            schedule.plan(case.pk, earliest, "host link", round_)
+        record(
+            "takedown.host_says_removed",
+            actor=None,
+            obj=action,
+            data={"recheck_at": earliest.isoformat() if sooner else None},
+        )
+    return sooner
 
 
 def police_cleared(action: Action, actor: Any) -> None:

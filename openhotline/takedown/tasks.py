@@ -1,5 +1,6 @@
 """Background steps of takedown: thin wrappers that take ids, and the schedule helpers
-(deferred tasks with `run_after` drive rechecks, chase-ups and retries; no scheduler)."""
+(deferred tasks with `run_after` drive rechecks, chase-ups and retries; no scheduler).
+When rechecks come is `takedown.schedule`."""
 
 from datetime import timedelta
 
@@ -24,10 +25,16 @@ def act_on_task(case_id: int) -> str:
 def send_task(action_id: int, attempt: int = 1) -> str:
     try:
         return notices.send(action_id)
+    except notices.Redirected as exc:
+        # Refused for good: the next contact at once, with a fresh count of attempts.
+        send_task.using(priority=URGENT).enqueue(action_id, 1)
+        return str(exc)
     except notices.NotSent as exc:
         delays = settings.SEND_RETRY_DELAYS
         if attempt > len(delays):
             Action.objects.filter(pk=action_id).update(state=ActionState.FAILED)
+            action = Action.objects.get(pk=action_id)
+            notices.flag_needs_person(action, f"not sent after {attempt} attempts: {exc}")
             return f"gave up after {attempt} attempts: {exc}"
         later = timezone.now() + timedelta(seconds=delays[attempt - 1])
         send_task.using(run_after=later, priority=URGENT).enqueue(action_id, attempt + 1)
@@ -46,8 +53,12 @@ def send_watchdog_task(action_id: int) -> str:
 
 
 @task(queue_name="default")
-def recheck_task(case_id: int, reason: str = "schedule", round_: int = 0) -> str:
-    return services.recheck(case_id, reason, round_)
+def recheck_task(
+    case_id: int, reason: str = "schedule", round_: int = 0, generation: int | None = None
+) -> str:
+    """`generation`: the case's RecheckPlan this task was queued for (None: run anyway,
+    e.g. queued by hand or by the benchmark)."""
+    return services.recheck(case_id, reason, round_, generation)
 
 
 @task(queue_name="default")
@@ -63,14 +74,6 @@ def enqueue_send(action: Action) -> None:
     send_task.using(run_after=at, priority=URGENT).enqueue(action.pk)
     watch = at + timedelta(seconds=settings.SEND_STALL_SECONDS)
     send_watchdog_task.using(run_after=watch).enqueue(action.pk)
-
-
-def schedule_recheck(case_id: int, round_: int, *, delay: int | None = None) -> None:
-    if delay is None:
-        delays = settings.RECHECK_DELAYS
-        delay = delays[round_] if round_ < len(delays) else settings.RECHECK_DAILY_SECONDS
-    later = timezone.now() + timedelta(seconds=delay)
-    recheck_task.using(run_after=later).enqueue(case_id, "schedule", round_)
 
 
 def schedule_chase(case_id: int, hours: float) -> None:

@@ -11,4 +11,9 @@ urlpatterns = [
         views.intelligence_package,
         name="package",
     ),
+    path(
+        "staff/cases/<int:case_id>/needs-person-cleared/",
+        views.needs_person_cleared,
+        name="needs_person_cleared",
+    ),
 ]
