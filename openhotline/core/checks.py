@@ -102,6 +102,22 @@ def check_capture_timing(app_configs: Sequence[AppConfig] | None, **kwargs: Any)
 
 
 @register()
+def check_rates(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[Error]:
+    # Read on every request: a typo would otherwise fail each one with a 500.
+    from openhotline.intake.throttle import parse_rate
+
+    errors = []
+    for name in ("REPORT_RATE", "STAFF_API_RATE"):
+        try:
+            parse_rate(getattr(settings, name))
+        except ValueError as exc:
+            errors.append(
+                Error(f"OPENHOTLINE_{name}: {exc}.", hint="e.g. 60/hour", id="openhotline.E011")
+            )
+    return errors
+
+
+@register()
 def check_sqlite_version(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[Error]:
     import sqlite3
 
