@@ -286,3 +286,64 @@ def test_one_image_only_and_deep_json_get_clear_errors(lists) -> None:
 def test_a_member_with_no_calls_a_minute_is_suspended(lists) -> None:
     response = ask(member(per_minute=0), [{"type": "md5", "value": md5(1)}])
     assert response.status_code == 429
+
+
+def test_images_of_one_organisation_are_hashed_a_few_at_a_time(lists, settings) -> None:
+    """GIVEN an organisation whose MATCH_IMAGE_CONCURRENCY slots (2) are held by images
+    being hashed WHEN it sends one more THEN 429 "busy" with Retry-After, nothing decoded;
+    hashes still match, another organisation's images go through, and a freed slot
+    takes the next image."""
+    from openhotline.feeds import match_api
+    from openhotline.feeds.models import MemberKey
+
+    settings.MATCH_IMAGE_CONCURRENCY = 2
+    busy = member(images=True)
+    other = member(images=True)
+    organisation = MemberKey.objects.order_by("pk").first().organisation_id  # type: ignore[union-attr]
+    image = picture(seed=7)
+    with match_api.image_slot(organisation), match_api.image_slot(organisation) as _held:
+        refused = busy.post(URL, {"image": io.BytesIO(image)})
+        assert refused.status_code == 429 and refused.json()["error"] == "busy"
+        assert int(refused["Retry-After"]) >= 1
+        assert ask(busy, [{"type": "md5", "value": md5(1)}]).status_code == 200
+        assert other.post(URL, {"image": io.BytesIO(image)}).status_code == 200
+    assert busy.post(URL, {"image": io.BytesIO(image)}).status_code == 200
+    assert AccessLog.objects.filter(endpoint="match", status=429).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_image_calls_beyond_the_cap_are_refused_while_the_others_run(
+    settings, monkeypatch
+) -> None:
+    """Three images of one organisation at once, each held inside the decoder until all
+    have arrived: two are hashed, the third is told to wait (429)."""
+    import threading
+
+    from openhotline.feeds import match_api
+
+    settings.MATCH_IMAGE_CONCURRENCY = 2
+    client = member(images=True)
+    inside = threading.Semaphore(0)
+    release = threading.Event()
+    real = match_api.compute_all
+
+    def slow_decoder(data: bytes, kind: str):  # type: ignore[no-untyped-def]
+        inside.release()
+        assert release.wait(30)
+        return real(data, kind)
+
+    monkeypatch.setattr(match_api, "compute_all", slow_decoder)
+    statuses: list[int] = []
+
+    def send() -> None:
+        statuses.append(client.post(URL, {"image": io.BytesIO(picture(seed=8))}).status_code)
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    assert inside.acquire(timeout=30) and inside.acquire(timeout=30)  # two are decoding
+    send()  # the third, meanwhile
+    release.set()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(statuses) == [200, 200, 429]
