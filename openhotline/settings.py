@@ -353,7 +353,22 @@ CAPTURE_STALL_SECONDS = env_int("OPENHOTLINE_CAPTURE_STALL_SECONDS", 900, minimu
 # A run stops fetching more media after this long; must be well below the stall time.
 CAPTURE_MAX_SECONDS = env_int("OPENHOTLINE_CAPTURE_MAX_SECONDS", 600, minimum=10)
 CAPTURE_MAX_RESTARTS = env_int("OPENHOTLINE_CAPTURE_MAX_RESTARTS", 2, minimum=0)
+# Every fetch of an onion capture goes through it, clear-web media included.
 ONION_PROXY = env_str("OPENHOTLINE_ONION_PROXY", "")  # e.g. socks5://127.0.0.1:9050
+# "min,max" seconds: the first capture of a new case waits a random time in this range,
+# so a site cannot tie our visit to a report of a link it gave only one person. Off by
+# default: the evidence matters sooner (see docs/threat-model.md).
+_first_delay = env_list("OPENHOTLINE_FIRST_CAPTURE_DELAY_SECONDS", ["0", "0"])
+FIRST_CAPTURE_DELAY_SECONDS = (
+    (int(_first_delay[0]), int(_first_delay[1]))
+    if len(_first_delay) == 2 and all(part.isdigit() for part in _first_delay)
+    else (-1, -1)
+)
+if not 0 <= FIRST_CAPTURE_DELAY_SECONDS[0] <= FIRST_CAPTURE_DELAY_SECONDS[1]:
+    raise ConfigError(
+        f"OPENHOTLINE_FIRST_CAPTURE_DELAY_SECONDS: {','.join(_first_delay)!r}; give "
+        "min,max whole seconds with 0 <= min <= max, e.g. 60,900"
+    )
 
 # --- Media checks ---------------------------------------------------------------------
 MEDIA_MAX_PIXELS = env_int("OPENHOTLINE_MEDIA_MAX_PIXELS", 50_000_000, minimum=1)
@@ -361,6 +376,10 @@ MEDIA_MAX_FRAMES = env_int("OPENHOTLINE_MEDIA_MAX_FRAMES", 2_000, minimum=1)
 MEDIA_MAX_TOTAL_PIXELS = env_int("OPENHOTLINE_MEDIA_MAX_TOTAL_PIXELS", 400_000_000, minimum=1)
 VIDEO_MAX_SECONDS = env_int("OPENHOTLINE_VIDEO_MAX_SECONDS", 3 * 3600, minimum=1)
 VIDEO_MAX_DECODED_FRAMES = env_int("OPENHOTLINE_VIDEO_MAX_DECODED_FRAMES", 2_000, minimum=1)
+# Decoding captured media (checks, hashes, preview) runs in a worker process killed after
+# this many seconds per file, with its address space capped at this many MiB.
+DECODE_SECONDS = env_int("OPENHOTLINE_DECODE_SECONDS", 30, minimum=1)
+DECODE_MEMORY_MB = env_int("OPENHOTLINE_DECODE_MEMORY_MB", 4096, minimum=512)
 
 # --- Signals (hashes) -----------------------------------------------------------------
 # PhotoDNA is proprietary: a licensed implementation is plugged in by dotted path to a

@@ -24,13 +24,23 @@ from django.utils import timezone
 from openhotline.audit.services import record
 from openhotline.cases.models import Case, CaseState
 from openhotline.cases.services import transition
+from openhotline.evidence import decoding, store
 from openhotline.evidence import media as media_checks
-from openhotline.evidence import store
 from openhotline.evidence.extract import decode_html, find_media
-from openhotline.evidence.models import Capture, CaptureItem, CaptureState, ItemState, Media
+from openhotline.evidence.models import (
+    Blob,
+    Capture,
+    CaptureItem,
+    CaptureState,
+    ItemState,
+    Media,
+    MediaKind,
+)
 from openhotline.evidence.net.fetcher import ErrorKind, FetchResult, SafeFetcher
 from openhotline.signals.matching import match_media, suggest_for_case
-from openhotline.signals.services import hash_media
+from openhotline.signals.models import MediaHash
+from openhotline.signals.services import lookup_key
+from openhotline.signals.types import ComputeResult, compute_all
 
 logger = logging.getLogger(__name__)
 
@@ -198,21 +208,12 @@ def _store_media(run: _Run, url: str, found_in: str, result: FetchResult) -> Cap
         item.state = ItemState.SKIPPED
         item.problem = f"larger than the limit; only {len(body):,} bytes were read"
         return item
-    facts = media_checks.inspect(body)
     blob = store.put(body)
-    item.media, created = Media.objects.get_or_create(
-        blob=blob,
-        defaults={
-            "kind": facts.kind, "mime": facts.mime, "format": facts.format,
-            "width": facts.width, "height": facts.height, "frames": facts.frames,
-            "duration_seconds": facts.duration_seconds, "status": facts.check,
-            "problem": facts.problem[:500],
-        },
-    )  # fmt: skip
-    if created or not item.media.hashes.exists():
-        # Every new media item gets every hash type that applies, while its bytes are
-        # in memory anyway.
-        hash_media(item.media.pk, body, facts.kind)
+    known = Media.objects.filter(blob=blob).first()
+    if known is not None and known.hashes.exists():
+        item.media = known  # decoded when first seen; no need to pay for it again
+    else:
+        item.media = _new_media(blob, body)
     # Every time, not only for new media: lists grow between captures.
     try:
         match_media(item.media.pk)
@@ -221,6 +222,50 @@ def _store_media(run: _Run, url: str, found_in: str, result: FetchResult) -> Cap
         run.notes.append(f"matching failed for media {item.media.pk}: {exc!r}"[:300])
     item.state = ItemState.STORED
     return item
+
+
+def _new_media(blob: Blob, body: bytes) -> Media:
+    """Decode once, within the budget: facts, hashes and the sealed preview base."""
+    examined = decoding.examine(body)
+    facts = examined.facts
+    preview_blob = store.put(examined.preview_base) if examined.preview_base else None
+    media, _created = Media.objects.get_or_create(
+        blob=blob,
+        defaults={
+            "kind": facts.kind, "mime": facts.mime, "format": facts.format,
+            "width": facts.width, "height": facts.height, "frames": facts.frames,
+            "duration_seconds": facts.duration_seconds, "status": facts.check,
+            "problem": facts.problem[:500], "preview_blob": preview_blob,
+        },
+    )  # fmt: skip
+    hashes = examined.hashes
+    if hashes is None:
+        # Over budget or crashed: the exact hashes need no decoding, so known files still
+        # match; the perceptual hash that applies says why it is missing.
+        hashes = compute_all(body, "other")
+        if facts.kind in (MediaKind.IMAGE, MediaKind.VIDEO):
+            perceptual = "pdq" if facts.kind == MediaKind.IMAGE else "video"
+            hashes.failures[perceptual] = facts.problem
+    _record_hashes(media.pk, hashes)
+    return media
+
+
+def _record_hashes(media_id: int, result: ComputeResult) -> None:
+    """Store hashes computed in the decoding worker, failures with their reason; the rows
+    signals.services.hash_media writes when it computes in this process."""
+    rows = [
+        MediaHash(
+            media_id=media_id, hash_type=value.hash_type, value=value.value,
+            lookup_key=lookup_key(value.value), quality=value.quality,
+            usable_for_matching=value.usable_for_matching, note=value.note[:500],
+        )
+        for value in result.values
+    ] + [
+        MediaHash(media_id=media_id, hash_type=name, usable_for_matching=False,
+                  note=f"not computed: {reason}"[:500])
+        for name, reason in result.failures.items()
+    ]  # fmt: skip
+    MediaHash.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def _still_ours(run: _Run) -> Capture | None:

@@ -2,7 +2,9 @@
 and previews made in memory. Nothing here touches the disk.
 
 `inspect` never raises for bad input: corrupt, truncated, over-limit or unknown files
-come back as a result with a reason, so a worker never dies on hostile media.
+come back as a result with a reason, so a worker never dies on hostile media. Captured
+media is decoded through `decoding.examine` (another process, a time budget), which runs
+`examine` here; only our own small preview bases are decoded in the caller's process.
 """
 
 import io
@@ -14,10 +16,15 @@ from django.conf import settings
 from PIL import Image, ImageFilter, ImageOps
 
 from openhotline.evidence.models import MediaCheck, MediaKind
+from openhotline.signals.types import ComputeResult, compute_all
 
 # Pillow refuses images above twice this with DecompressionBombError; our own check
 # (below) refuses above MEDIA_MAX_PIXELS first, with a reason.
 Image.MAX_IMAGE_PIXELS = None
+
+# Previews are at most this many pixels a side; the sealed preview base is made at this
+# size, in colour and unblurred, and each person's blur and greyscale are applied to it.
+PREVIEW_SIDE = 512
 
 
 @dataclass(frozen=True)
@@ -192,25 +199,73 @@ def _plain(exc: BaseException) -> str:
     return (str(exc) or type(exc).__name__)[:300]
 
 
+@dataclass(frozen=True)
+class Examined:
+    """What one decode of captured media found: its facts, the preview base (a JPEG of
+    at most PREVIEW_SIDE a side, unblurred, to be sealed) and its hashes."""
+
+    facts: MediaFacts
+    preview_base: bytes | None = None
+    hashes: ComputeResult | None = None
+
+
+def examine(data: bytes, *, hashes: bool = True, preview: bool = True) -> Examined:
+    """Everything captured media needs decoded, in one pass over its bytes. Run it through
+    `decoding.examine`, which adds the time budget and memory cap."""
+    facts = inspect(data)
+    base = None
+    if preview and facts.check == MediaCheck.OK:
+        try:
+            base = preview_base(data, checked=True)
+        except Exception:  # a frame that inspect accepted may still fail to convert
+            base = None
+    computed = None
+    if hashes:
+        kind = facts.kind if facts.kind in (MediaKind.IMAGE, MediaKind.VIDEO) else "other"
+        try:
+            computed = compute_all(data, str(kind))
+        except MemoryError:
+            computed = compute_all(data, "other")  # the exact hashes need no decoding
+            computed.failures["pdq" if kind == MediaKind.IMAGE else "video"] = (
+                "decoding needed more memory than is allowed"
+            )
+    return Examined(facts, base, computed)
+
+
+def preview_base(data: bytes, *, checked: bool = False) -> bytes:
+    """The unblurred colour preview every blurred preview is made from: oriented, first
+    frame, scaled to PREVIEW_SIDE, as JPEG. Raises ValueError if nothing can be shown."""
+    image = _first_image(data, checked=checked).convert("RGB")
+    image.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=90)
+    return out.getvalue()
+
+
+def blur_base(base: bytes, *, blur: float, greyscale: bool) -> bytes:
+    """A person's preview from a sealed preview base: cheap (at most 512 px, and Pillow's
+    blur costs the same at any radius), so it is done in the web process on each view."""
+    image = Image.open(io.BytesIO(base))
+    if image.format != "JPEG" or max(image.size) > PREVIEW_SIDE:
+        raise ValueError("not a preview base")
+    return _render(image.convert("RGB"), blur=blur, greyscale=greyscale)
+
+
 def preview(
-    data: bytes, *, max_side: int = 512, blur: float = 0.0, greyscale: bool = True
+    data: bytes, *, max_side: int = PREVIEW_SIDE, blur: float = 0.0, greyscale: bool = True
 ) -> bytes:
     """A PNG preview made in memory: oriented, scaled down, optionally blurred and grey.
 
     For a video, its first decodable frame. Raises ValueError if nothing can be shown.
+    Decodes the original: for captured media use `decoding.examine`'s preview base and
+    `blur_base`.
     """
-    kind, _mime, _fmt = sniff(data)
-    if kind == MediaKind.VIDEO:
-        image = _first_video_frame(data)
-    else:
-        facts = inspect(data)
-        if facts.check != MediaCheck.OK:
-            raise ValueError(f"no preview: {facts.problem}")
-        image = Image.open(io.BytesIO(data))
-        image.seek(0)
-        image = ImageOps.exif_transpose(image) or image
-    image = image.convert("RGB")
+    image = _first_image(data).convert("RGB")
     image.thumbnail((max_side, max_side))
+    return _render(image, blur=blur, greyscale=greyscale)
+
+
+def _render(image: Image.Image, *, blur: float, greyscale: bool) -> bytes:
     if greyscale:
         image = ImageOps.grayscale(image)
     if blur > 0:
@@ -220,11 +275,18 @@ def preview(
     return out.getvalue()
 
 
-def _first_video_frame(data: bytes) -> Image.Image:
-    facts = inspect(data)
-    if facts.check != MediaCheck.OK:
-        raise ValueError(f"no preview: {facts.problem}")
-    with av.open(io.BytesIO(data), mode="r") as container:
-        for frame in container.decode(container.streams.video[0]):
-            return frame.to_image()
-    raise ValueError("no preview: no frame")
+def _first_image(data: bytes, *, checked: bool = False) -> Image.Image:
+    """The first frame, oriented; `checked`: inspect already found the file decodable."""
+    if not checked:
+        facts = inspect(data)
+        if facts.check != MediaCheck.OK:
+            raise ValueError(f"no preview: {facts.problem}")
+    kind, _mime, _fmt = sniff(data)
+    if kind == MediaKind.VIDEO:
+        with av.open(io.BytesIO(data), mode="r") as container:
+            for frame in container.decode(container.streams.video[0]):
+                return frame.to_image()
+        raise ValueError("no preview: no frame")
+    image = Image.open(io.BytesIO(data))
+    image.seek(0)
+    return ImageOps.exif_transpose(image) or image

@@ -38,6 +38,8 @@ class MediaCheck(models.TextChoices):
     CORRUPT = "corrupt", _("Corrupt or truncated")
     REFUSED = "refused", _("Refused (over a limit)")
     UNSUPPORTED = "unsupported", _("Not an image or video")
+    # Decoding ran out of DECODE_SECONDS: kept sealed, no preview, revealed as a download.
+    OVER_BUDGET = "over_budget", _("Decode budget exceeded")
 
 
 class Media(models.Model):
@@ -54,6 +56,11 @@ class Media(models.Model):
     status = models.CharField(max_length=12, choices=MediaCheck.choices)
     problem = models.CharField(max_length=500, blank=True)
     first_seen_at = models.DateTimeField(default=timezone.now)
+    # The sealed preview base (unblurred, small, colour) that blurred previews are made
+    # from; made at capture, or on first view for media captured before there were any.
+    preview_blob = models.ForeignKey(
+        Blob, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         verbose_name_plural = "media"

@@ -1,5 +1,6 @@
 """The evidence app's interface for other apps: ask for a capture, look at media."""
 
+import secrets
 from datetime import timedelta
 
 from django.conf import settings
@@ -16,13 +17,21 @@ def request_capture(
     user_agent: str = "",
     attempt: int = 1,
     delay_seconds: int = 0,
+    immediate: bool = False,
 ) -> Capture:
     """Create a pending capture of the case's URL and enqueue it (with the caller's
-    transaction: both are stored, or neither)."""
+    transaction: both are stored, or neither).
+
+    The first capture of a case waits a random FIRST_CAPTURE_DELAY_SECONDS (off by
+    default): a visit moments after a report would tell the operator of a link given to
+    one person who reported it. `immediate` (a person asked for it) never waits.
+    """
     from openhotline.evidence.tasks import capture_task
 
     if not case.url:
         raise ValueError("only cases with a URL can be captured")
+    if not (immediate or delay_seconds or attempt > 1) and not case.captures.exists():
+        delay_seconds = first_capture_delay()
     capture = Capture.objects.create(
         case=case,
         requested_url=case.url,
@@ -37,3 +46,9 @@ def request_capture(
     # The database task backend writes the task row in the caller's transaction.
     task.enqueue(capture.pk)
     return capture
+
+
+def first_capture_delay() -> int:
+    """Seconds, uniformly from FIRST_CAPTURE_DELAY_SECONDS, unpredictable to a site."""
+    low, high = settings.FIRST_CAPTURE_DELAY_SECONDS
+    return low + secrets.randbelow(high - low + 1)
