@@ -44,6 +44,29 @@ def test_a_manager_creates_a_list_and_allow_lists_a_hash(
     assert AllowedHash.objects.get().hash_list == HashList.objects.get(name="logos")
 
 
+def test_a_manager_shares_a_police_list_only_after_typing_its_name(
+    page: Page, live_server, manager: User
+) -> None:
+    HashList.objects.create(name="caid", source="police")
+    page.goto(f"{live_server.url}/staff/lists/caid/")
+    sign_in(page, manager)
+    expect(page.locator("dl.summary")).to_contain_text("not shared: nothing of it goes to members")
+    page.get_by_role("link", name="share with members…").click()
+    expect(page.get_by_role("heading", name="Share caid with members")).to_be_visible()
+    expect(page.get_by_text("This is a police list")).to_be_visible()
+    page.get_by_role("button", name="Share with members").click()
+    expect(page.locator("#confirm-error")).to_contain_text("type the list's name, caid")
+    expect(page.get_by_label("Type the list's name to confirm")).to_have_attribute(
+        "aria-invalid", "true"
+    )
+    assert HashList.objects.get(name="caid").share_with_members is False
+    page.get_by_label("Type the list's name to confirm").fill("caid")
+    page.get_by_role("button", name="Share with members").click()
+    expect(page.get_by_role("status")).to_contain_text("Shared")
+    expect(page.locator("dl.summary")).to_contain_text("shared: live entries go to members")
+    assert HashList.objects.get(name="caid").share_with_members is True
+
+
 def test_an_analyst_follows_a_known_match_from_the_case_to_why_it_matched(
     page: Page, live_server, analyst: User, on_simnet: Simnet, settings, tmp_path
 ) -> None:
