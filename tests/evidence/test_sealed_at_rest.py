@@ -2,7 +2,8 @@
 
 GIVEN a page of benign generated images captured from simnet
 WHEN  the whole var/ tree and the temporary directories are scanned
-THEN  neither the images' bytes nor any 64-byte slice of them is found.
+THEN  neither the images' bytes (nor their preview bases) nor any 64-byte slice of them
+      is found.
 """
 
 import tempfile
@@ -42,7 +43,7 @@ def test_captured_media_is_never_on_disk_in_plaintext(on_simnet: Simnet, analyst
     Client().post("/report/", {"urls": url})
     case = Case.objects.get()
     run_capture(case.captures.get().pk)
-    media = list(Media.objects.select_related("blob"))
+    media = list(Media.objects.select_related("blob", "preview_blob"))
     assert len(media) >= 2
     # Views make previews in memory; exercise them too before scanning.
     from openhotline.assessment.welfare import reveal
@@ -53,6 +54,9 @@ def test_captured_media_is_never_on_disk_in_plaintext(on_simnet: Simnet, analyst
         assert client.get(f"/staff/media/{item.pk}/blurred/").status_code == 200
         assert client.get(f"/staff/media/{item.pk}/original/?reveal={token}").status_code == 200
     plaintexts = [store.get(item.blob) for item in media]
+    # The preview bases (small, unblurred) are sealed the same way.
+    plaintexts += [store.get(item.preview_blob) for item in media if item.preview_blob]
+    assert len(plaintexts) > len(media)
     roots = [
         Path(settings.VAR_DIR),
         Path(tempfile.gettempdir()),
