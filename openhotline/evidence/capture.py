@@ -65,7 +65,7 @@ class _Run:
             user_agent=self.capture.user_agent,
             referrer=referrer,
             accept_language=self.capture.accept_language or None,
-            proxy=_proxy_for(self.capture.requested_url, url),
+            proxy=proxy_for(self.capture.requested_url, url),
         )
 
 
@@ -153,7 +153,7 @@ def restart_if_stalled(capture_id: int, started_at: str) -> str:
     return "restarted"
 
 
-def _proxy_for(page_url: str, url: str) -> str | None:
+def proxy_for(page_url: str, url: str) -> str | None:
     """The onion proxy for every fetch of an onion capture (page, redirects, and media on
     clear-web hosts too: a direct fetch would tie the hotline's address to the onion
     page), and for onion media on a clear-web page; otherwise none."""
