@@ -245,15 +245,17 @@ def _next_contact(action: Action, refusal: str) -> str:
             obj=locked,
             data={"to": locked.recipient, "why": refusal[:300], "left": len(remaining)},
         )
+        # Every refusal stays on the record (the newest kept if it grows too long).
+        history = f"{locked.problem}; {tried}" if locked.problem else tried
         if remaining:
             role, address = remaining[0]
             locked.recipient, locked.fallbacks = address, [list(f) for f in remaining[1:]]
             locked.state = ActionState.PENDING
-            locked.problem = f"{tried}; now the {role} contact"[-500:]
+            locked.problem = f"{history}; now the {role} contact"[-500:]
             locked.save(update_fields=["recipient", "fallbacks", "state", "problem"])
         else:
             locked.state = ActionState.FAILED
-            locked.problem = f"no contact could be sent: {tried}"[:500]
+            locked.problem = f"no contact could be sent: {history}"[:500]
             locked.save(update_fields=["state", "problem"])
     if remaining:
         raise Redirected(f"{action.reference}: {tried}; trying {address}")

@@ -75,22 +75,75 @@ def test_a_host_notice_is_in_french_for_a_belgian_host_and_english_elsewhere(ana
 def test_only_police_liaisons_download_packages_and_media_downloads_are_audited(
     analyst, police_liaison
 ) -> None:
+    """Packages are for cases routed to police, and only as a POST (a GET shows the page
+    with the buttons; `?media=1` on a link downloads nothing)."""
     import io
     import zipfile
 
     from openhotline.audit.models import AuditEvent
     from tests.conftest import verified_client
 
-    case, _trace = criminal_case(analyst, "GB")
+    case, trace = criminal_case(analyst, "GB")
+    Action.objects.create(
+        case=case, trace=trace, kind="police_referral", reference="NPOL1",
+        recipient="cyber@police.test", state="sent",
+    )  # fmt: skip
     url = f"/staff/cases/{case.pk}/intelligence-package/"
     assert verified_client(analyst).get(url).status_code == 403
+    assert verified_client(analyst).post(url, {"media": "1"}).status_code == 403
     police = verified_client(police_liaison)
-    plain = police.get(url)
+    page = police.get(url + "?media=1")
+    assert page.status_code == 200 and page["Content-Type"].startswith("text/html")
+    assert b"Download with the criminal media" in page.content
+    assert not AuditEvent.objects.filter(action__startswith="takedown.media").exists()
+    plain = police.post(url)
     with zipfile.ZipFile(io.BytesIO(plain.content)) as archive:
         assert not [n for n in archive.namelist() if n.startswith("media/")]
-    with_media = police.get(url + "?media=1")
+    with_media = police.post(url, {"media": "1"})
     with zipfile.ZipFile(io.BytesIO(with_media.content)) as archive:
         assert len([n for n in archive.namelist() if n.startswith("media/")]) == 1
     assert AuditEvent.objects.filter(action="takedown.package_downloaded").count() == 1
     event = AuditEvent.objects.get(action="takedown.media_downloaded")
     assert event.actor == police_liaison.username
+
+
+def test_a_media_download_is_a_csrf_protected_post(analyst, police_liaison) -> None:
+    from django.test import Client
+
+    from openhotline.audit.models import AuditEvent
+    from tests.conftest import verified_client
+
+    case, trace = criminal_case(analyst, "GB")
+    Action.objects.create(
+        case=case, trace=trace, kind="police_referral", reference="NPOL2",
+        recipient="cyber@police.test", state="sent",
+    )  # fmt: skip
+    url = f"/staff/cases/{case.pk}/intelligence-package/"
+    police = verified_client(police_liaison)
+    checked = Client(enforce_csrf_checks=True)
+    checked.cookies = police.cookies
+    # A page elsewhere that posts the form for the signed-in liaison gets nothing.
+    assert checked.post(url, {"media": "1"}).status_code == 403
+    assert not AuditEvent.objects.filter(action="takedown.media_downloaded").exists()
+
+
+def test_a_case_not_routed_to_police_has_no_package(analyst, police_liaison) -> None:
+    """A criminal case whose work went to the host (a notice, no police action) is not the
+    liaison's to download, with or without media."""
+    from openhotline.audit.models import AuditEvent
+    from tests.conftest import verified_client
+
+    case, trace = criminal_case(analyst, "GB")
+    Action.objects.create(
+        case=case, trace=trace, kind="notice", reference="NHOST1",
+        recipient="abuse@be-host.test", state="sent",
+    )  # fmt: skip
+    url = f"/staff/cases/{case.pk}/intelligence-package/"
+    police = verified_client(police_liaison)
+    for response in (police.get(url), police.post(url), police.post(url, {"media": "1"})):
+        assert response.status_code == 409
+        assert response["Content-Type"].startswith("text/html")
+    assert not AuditEvent.objects.filter(
+        action__in=["takedown.media_downloaded", "takedown.package_downloaded"]
+    ).exists()
+    assert AuditEvent.objects.filter(action="takedown.package_refused").count() == 3
