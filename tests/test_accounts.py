@@ -6,6 +6,7 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog
 from django.core import serializers
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -62,6 +63,22 @@ def test_a_failed_sign_in_keeps_no_trace_of_what_was_typed(client: Client, analy
     assert all(len(d or "") == 32 for d in digests)
     mine = failures[3]
     assert (mine.object_type, mine.object_id, mine.data) == ("accounts.user", str(analyst.pk), {})
+
+
+def test_the_lockout_keeps_no_trace_of_what_was_typed_either(client: Client, analyst: User) -> None:
+    """django-axes keeps attempts (and a failure log) for the lockout: a string typed into
+    the user-name field is kept only as a keyed digest there too; a real user's name as it
+    is, so locking and unlocking by name keeps working."""
+    typed = "Correct-Horse-Battery-9917"
+    sign_in(Client(), typed, "whatever", "123456")
+    sign_in(Client(), analyst.username, "wrong password", "123456")
+    kept = serializers.serialize(
+        "json", [*AccessAttempt.objects.all(), *AccessFailureLog.objects.all()]
+    )
+    assert AccessAttempt.objects.count() >= 2
+    assert typed not in kept and typed.lower() not in kept.lower()
+    assert AccessAttempt.objects.filter(username=analyst.username).exists()
+    assert AccessAttempt.objects.filter(username__startswith="unknown:").exists()
 
 
 def test_a_used_code_cannot_be_replayed(client: Client, analyst: User) -> None:

@@ -5,7 +5,6 @@ from django.contrib.auth import authenticate, login, logout, user_logged_in  # n
 from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render, resolve_url
-from django.utils.crypto import salted_hmac
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -16,9 +15,8 @@ from django_otp import match_token
 
 from openhotline.accounts.forms import SignInForm
 from openhotline.accounts.models import Role, User
+from openhotline.accounts.typed_names import name_digest
 from openhotline.audit.services import record
-
-_TYPED_NAME_SALT = "openhotline.accounts.sign-in-failed-name"
 
 
 @never_cache
@@ -66,7 +64,7 @@ def _record_failure(typed_name: str, user: object) -> None:
     if named is not None:
         record("auth.sign_in_failed", actor=None, obj=named)
         return
-    digest = salted_hmac(_TYPED_NAME_SALT, typed_name, algorithm="sha256").hexdigest()[:32]
+    digest = name_digest(typed_name)
     record("auth.sign_in_failed", actor=None, obj=None, data={"unknown_name_digest": digest})
 
 

@@ -106,6 +106,9 @@ def own_list() -> HashList:
         defaults={
             "source": ListSource.OWN,
             "description": "Media this hotline's analysts graded as criminal",
+            # The hotline's own grading is the one list members get without a manager
+            # choosing it: every other source starts unshared (issue 14).
+            "share_with_members": True,
         },
     )
     return hash_list

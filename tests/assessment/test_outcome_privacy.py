@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from django.core import serializers
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
@@ -152,3 +154,22 @@ def test_redaction_takes_whole_words_only() -> None:
         == "mailbox <address> is full at <address>"
     )
     assert redact("quota exceeded", "a@b.test") == "quota exceeded"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reasons_written_before_the_fix_are_scrubbed_by_the_migration(analyst: Any) -> None:
+    decision = decided_case_with_a_reporter(analyst)
+    report = ReportItem.objects.filter(case=decision.case).first().report  # type: ignore[union-attr]
+    OutcomeMessage.objects.create(
+        report=report,
+        decision=decision,
+        problem=f"{{'{REPORTER}': (550, b'5.1.1 <{REPORTER}>: User unknown')}}",
+    )
+    executor = MigrationExecutor(connection)
+    executor.migrate([("assessment", "0001_initial")])
+    executor.loader.build_graph()
+    executor.migrate([("assessment", "0002_scrub_outcome_problems")])
+
+    problem = OutcomeMessage.objects.get(decision=decision).problem
+    assert LOCAL_PART not in problem.lower() and "private-mail" not in problem
+    assert problem.endswith("SMTP 550")
