@@ -197,6 +197,8 @@ AXES_VERBOSE = False
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# Attempts keep a real user's name, or a keyed digest of whatever else was typed.
+AXES_USERNAME_CALLABLE = "openhotline.accounts.typed_names.axes_username"
 OTP_TOTP_ISSUER = HOTLINE_NAME
 
 SESSION_COOKIE_AGE = env_int("OPENHOTLINE_SESSION_HOURS", 10, minimum=1) * 3600
