@@ -212,6 +212,8 @@ def _shown(values: list[HashValue], tier: str) -> list[dict[str, Any]]:
             key = hash_list.key_of(c.entry.pk)
             if c.allowed_by is not None or key not in listed:
                 continue  # allow-listed, or in a list members are not given
+            if not c.entry.hash_list.share_with_members:
+                continue  # un-shared: its items are withdrawn in the background, hide now
             matches.append({
                 "entry": key, "distance": c.distance, "threshold": c.threshold,
                 **hash_list.for_tier(listed[key], tier),

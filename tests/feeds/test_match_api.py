@@ -126,6 +126,15 @@ def test_a_list_withdrawn_from_members_stops_matching_though_its_entries_stay(li
     assert ask(member(), [{"type": "md5", "value": md5(2)}]).json()["matched"] == 1
 
 
+def test_an_unshared_list_stops_matching_before_its_items_are_withdrawn(lists) -> None:
+    """Un-sharing withdraws the list's feed items in a background walk (big lists take a
+    while); the matching API hides its entries from the moment the flag is off."""
+    HashList.objects.filter(pk=lists["own"].pk).update(share_with_members=False)
+    assert FeedItem.objects.filter(feed__name="hash-list", removed_seq__isnull=True).count() == 3
+    body = ask(member(), [{"type": "md5", "value": md5(2)}, {"type": "pdq", "value": NEAR_PDQ}])
+    assert body.json()["matched"] == 0
+
+
 def test_bad_hashes_are_refused_with_their_positions_and_reasons(lists) -> None:
     response = ask(member(), [
         {"type": "md5", "value": md5(1)},
