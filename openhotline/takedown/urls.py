@@ -12,7 +12,7 @@ urlpatterns = [
         name="package",
     ),
     path(
-        "staff/cases/<int:case_id>/needs-person-cleared/",
+        "staff/actions/cases/<int:case_id>/needs-person-cleared/",
         views.needs_person_cleared,
         name="needs_person_cleared",
     ),

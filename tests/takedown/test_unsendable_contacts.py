@@ -110,6 +110,6 @@ def test_nothing_sendable_fails_the_notice_and_the_case_needs_a_person(
     run_due_tasks("send_task", rounds=1)
     on_trouble_net.mail.wait_for(lambda m: "upstream@transit.test" in m.rcpt_tos)
     # The manager marks it seen to.
-    assert staff.post(f"/staff/cases/{case.pk}/needs-person-cleared/").status_code == 302
+    assert staff.post(f"/staff/actions/cases/{case.pk}/needs-person-cleared/").status_code == 302
     case.refresh_from_db()
     assert case.needs_person == ""
