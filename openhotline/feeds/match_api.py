@@ -35,12 +35,14 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from openhotline.evidence.decoding import examine
+from openhotline.evidence.models import MediaCheck
 from openhotline.feeds import hash_list
 from openhotline.feeds.api import log, problem_response
 from openhotline.feeds.keys import Problem, licence_of, member_for
 from openhotline.feeds.models import Feed, FeedItem, FeedName, MemberKey, Membership, Tier
 from openhotline.signals.matching import find_many
-from openhotline.signals.types import HASH_TYPES, BadHash, HashValue, compute_all
+from openhotline.signals.types import HASH_TYPES, BadHash, ComputeResult, HashValue
 
 TYPES = ("md5", "sha1", "sha256", "pdq", "photodna")
 MAX_BODY = 512 * 1024
@@ -181,8 +183,13 @@ def _image_values(request: HttpRequest) -> tuple[list[HashValue], dict[str, Any]
         raise Problem(400, "image", 'Send the image as the multipart field "image".')
     data = upload.read()
     upload.close()
-    result = compute_all(data, "image")
+    # Decoded in the budgeted worker (evidence.decoding), never in the web process: a
+    # member's picture is as untrusted as a captured one.
+    examined = examine(data, preview=False)
     del data
+    if examined.facts.check == MediaCheck.OVER_BUDGET:
+        raise Problem(400, "image", f"The image could not be hashed ({examined.facts.problem}).")
+    result = examined.hashes or ComputeResult()
     values = [v for v in result.values if v.hash_type in TYPES]
     if not values:
         reasons = "; ".join(f"{k}: {v}" for k, v in sorted(result.failures.items()))

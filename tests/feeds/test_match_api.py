@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
+from PIL import Image
 
 from openhotline.accounts.models import Organisation
 from openhotline.evidence.models import Media
@@ -292,6 +293,18 @@ def test_one_image_only_and_deep_json_get_clear_errors(lists) -> None:
     assert nested.status_code == 400 and nested.json()["error"] in ("json", "hashes")
 
 
+def test_an_image_is_decoded_within_the_budget_outside_the_web_process(lists, settings) -> None:
+    """A member's picture is decoded in the budgeted worker (evidence.decoding): one that
+    takes longer than DECODE_SECONDS is stopped and answered with a clear 400."""
+    settings.DECODE_SECONDS = 0.01
+    out = io.BytesIO()
+    Image.effect_noise((3000, 3000), 64).convert("RGB").save(out, format="JPEG")
+    settings.MATCH_MAX_IMAGE_BYTES = len(out.getvalue()) + 1
+    response = member(images=True).post(URL, {"image": io.BytesIO(out.getvalue())})
+    assert response.status_code == 400
+    assert "decode budget exceeded" in response.json()["detail"]
+
+
 def test_a_member_with_no_calls_a_minute_is_suspended(lists) -> None:
     response = ask(member(per_minute=0), [{"type": "md5", "value": md5(1)}])
     assert response.status_code == 429
@@ -334,14 +347,14 @@ def test_concurrent_image_calls_beyond_the_cap_are_refused_while_the_others_run(
     client = member(images=True)
     inside = threading.Semaphore(0)
     release = threading.Event()
-    real = match_api.compute_all
+    real = match_api.examine
 
-    def slow_decoder(data: bytes, kind: str):  # type: ignore[no-untyped-def]
+    def slow_decoder(data: bytes, **options):  # type: ignore[no-untyped-def]
         inside.release()
         assert release.wait(30)
-        return real(data, kind)
+        return real(data, **options)
 
-    monkeypatch.setattr(match_api, "compute_all", slow_decoder)
+    monkeypatch.setattr(match_api, "examine", slow_decoder)
     statuses: list[int] = []
 
     def send() -> None:
