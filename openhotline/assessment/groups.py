@@ -80,10 +80,14 @@ class Group:
 
 
 def case_media(case: Case) -> list[Media]:
-    """Every decodable media item of every capture of the case, once, in page order."""
+    """Every decodable media item of every capture of the case, once, in page order; and
+    those too slow to decode within the budget (no preview; revealed as a download), since
+    they may be the very items the case is about."""
     seen: dict[int, Media] = {}
     rows = (
-        Media.objects.filter(sightings__capture__case=case, status=MediaCheck.OK)
+        Media.objects.filter(
+            sightings__capture__case=case, status__in=[MediaCheck.OK, MediaCheck.OVER_BUDGET]
+        )
         .order_by("sightings__capture__created_at", "sightings__id")
         .distinct()
     )

@@ -10,6 +10,7 @@ from django.test import Client, override_settings
 from openhotline.assessment.models import Decision, MediaGrade, Reveal, Via
 from openhotline.audit.models import AuditEvent
 from openhotline.cases.models import Case, CaseState
+from openhotline.evidence.models import Media, MediaCheck
 from openhotline.intake.models import ReportItem
 from openhotline.signals.models import HashList, ListEntry
 from tests.assessment.factory import known_list, make_case, picture
@@ -310,3 +311,26 @@ def test_the_case_screen_costs_the_same_queries_for_2_or_12_items(analyst) -> No
         counts.append(len(queries))
         queue.release(case, analyst)
     assert counts[0] == counts[1], counts
+
+
+def test_an_item_too_slow_to_decode_is_still_shown_revealed_as_a_download_and_graded(
+    analyst,
+) -> None:
+    """An item over the decode budget has no preview, but it may be what the case is
+    about: the screen lists it, a reveal offers the original as a download, and it can be
+    graded (so the case cannot be closed around it unseen)."""
+    case = make_case([picture(1), picture(2)])
+    slow = Media.objects.filter(sightings__capture__case=case).order_by("pk").last()
+    assert slow is not None
+    Media.objects.filter(pk=slow.pk).update(status=MediaCheck.OVER_BUDGET)
+    client = verified_client(analyst)
+    assert claim(client) == case.pk
+    assert slow.pk in lead_ids(client, case.pk)
+    page = client.get(f"/staff/assess/cases/{case.pk}/").content.decode()
+    assert "No preview: this file took too long to decode" in page
+    fragment = reveal(client, case.pk, slow.pk)
+    found = re.search(r'href="/staff/media/\d+/original/\?reveal=([\w-]+)" download', fragment)
+    assert found is not None
+    original = client.get(f"/staff/media/{slow.pk}/original/?reveal={found.group(1)}")
+    assert original.status_code == 200 and "attachment" in original["Content-Disposition"]
+    assert grade(client, case.pk, slow.pk, GRADE_A).count("Graded: UK A") == 1
