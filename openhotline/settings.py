@@ -96,6 +96,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Before anything reads a body (the CSRF check does): limits, no stray files.
+    "openhotline.core.body_limits.BodyLimitMiddleware",
     # Last, as django-axes requires.
     "axes.middleware.AxesMiddleware",
 ]
@@ -355,6 +357,10 @@ CAPTURE_STALL_SECONDS = env_int("OPENHOTLINE_CAPTURE_STALL_SECONDS", 900, minimu
 # A run stops fetching more media after this long; must be well below the stall time.
 CAPTURE_MAX_SECONDS = env_int("OPENHOTLINE_CAPTURE_MAX_SECONDS", 600, minimum=10)
 CAPTURE_MAX_RESTARTS = env_int("OPENHOTLINE_CAPTURE_MAX_RESTARTS", 2, minimum=0)
+# Searching a fetched page for media: at most this many characters of its text, and this
+# many seconds; past either the search stops with what it found and the capture says so.
+EXTRACT_MAX_CHARS = env_int("OPENHOTLINE_EXTRACT_MAX_CHARS", FETCH_MAX_PAGE_BYTES, minimum=1024)
+PARSE_SECONDS = env_int("OPENHOTLINE_PARSE_SECONDS", 10, minimum=1)
 # Every fetch of an onion capture goes through it, clear-web media included.
 ONION_PROXY = env_str("OPENHOTLINE_ONION_PROXY", "")  # e.g. socks5://127.0.0.1:9050
 # "min,max" seconds: the first capture of a new case waits a random time in this range,
@@ -498,6 +504,9 @@ MAX_URLS_PER_REPORT = env_int("OPENHOTLINE_MAX_URLS_PER_REPORT", 50, minimum=1)
 MAX_URL_LENGTH = env_int("OPENHOTLINE_MAX_URL_LENGTH", 2048, minimum=64)
 MAX_DESCRIPTION_LENGTH = 5000
 DATA_UPLOAD_MAX_MEMORY_SIZE = 512 * 1024
+# Uploads stay in memory (a route that takes files sets its own capped handler); never a
+# temporary file. Bodies are limited per route by core.body_limits before any parsing.
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
 
 # --- Logging --------------------------------------------------------------------------
 LOGGING = {
