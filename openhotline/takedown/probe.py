@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from openhotline.cases.models import Case
+from openhotline.evidence.capture import proxy_for
 from openhotline.evidence.extract import decode_html, find_media
 from openhotline.evidence.net.fetcher import FetchResult, SafeFetcher
 from openhotline.evidence.net.resolver import ErrorKind
@@ -62,8 +63,9 @@ class _Visitor:
     """The SafeFetcher dressed as the capture's visitor; like the capture, a site whose
     certificate does not verify is fetched again without verification."""
 
-    def __init__(self, pathway: Pathway) -> None:
+    def __init__(self, pathway: Pathway, page_url: str) -> None:
         self.pathway = pathway
+        self.page_url = page_url
         self.fetcher = SafeFetcher()
 
     def get(self, url: str, referrer: str, max_bytes: int) -> FetchResult:
@@ -80,6 +82,9 @@ class _Visitor:
             user_agent=self.pathway.user_agent or None,
             referrer=referrer or None,
             accept_language=self.pathway.accept_language or None,
+            # An onion case's page and media (clear-web hosts too) only through the
+            # proxy, exactly as its capture fetched them.
+            proxy=proxy_for(self.page_url, url),
         )
 
 
@@ -105,7 +110,7 @@ def _unclear(got: FetchResult) -> str:
 def probe(case: Case) -> Probe:
     """The case's URL now: gone, live, criminal media gone, or inconclusive."""
     pathway = Pathway.of(case)
-    visitor = _Visitor(pathway)
+    visitor = _Visitor(pathway, case.url or "")
     page = visitor.get(case.url or "", pathway.referrer, settings.FETCH_MAX_PAGE_BYTES)
     gone = _definitely_gone(page)
     if gone:
