@@ -32,11 +32,12 @@ def test_an_onion_cases_recheck_fetches_clear_web_media_only_through_the_proxy(
     case = report(f"http://{ONION}/gallery")
     run_capture(case.captures.get().pk)
     item = case.captures.get().items.get(url__endswith=f"{CLEAR_HOST}:{clear.port}/pic.jpg")
+    assert item.media is not None
     decision = Decision.objects.create(
         case=case, analyst=analyst, criminal=True, mapping="uk", site_type="website"
     )
     MediaGrade.objects.create(
-        case=case, media_id=item.media_id, stage=Stage.FIRST, grader=analyst, decision=decision,
+        case=case, media=item.media, stage=Stage.FIRST, grader=analyst, decision=decision,
         grade="penetrative", age_band="7-10",
     )  # fmt: skip
     clear.requests.clear()
