@@ -51,3 +51,23 @@ def test_malformed_markup_never_raises() -> None:
 def test_it_decodes_with_the_declared_charset_and_survives_nonsense() -> None:
     assert decode_html("é".encode("latin-1"), "text/html; charset=latin-1") == "é"
     assert decode_html(b"\xff\xfe", "text/html; charset=no-such-codec") == "\ufffd\ufffd"
+
+
+def test_css_is_read_as_a_browser_tokenizes_it() -> None:
+    page = """<style>
+    .a { background: URL( 'upper.png' ) }
+    .b { background-image: image-set("set-1x.png" 1x, url(set-2x.png) 2x) }
+    .c { background: \\75rl(escaped.png) }
+    .d::after { content: "url(in-a-string.png)" }
+    /* url(in-a-comment.png) */
+    @font-face { src: url(font.woff2) }
+    </style><P STYLE="background:url(upper-tag.gif)"></P>"""
+    names = [f.url.rsplit("/", 1)[-1] for f in find_media(page, "http://site.test/")]
+    assert names == [
+        "upper.png", "set-1x.png", "set-2x.png", "escaped.png", "font.woff2", "upper-tag.gif",
+    ]  # fmt: skip
+
+
+def test_an_unclosed_style_is_still_read() -> None:
+    found = find_media("<style>.a{background:url(late.png)}", "http://site.test/")
+    assert [(f.url, f.found_in) for f in found] == [("http://site.test/late.png", "css")]
