@@ -315,8 +315,9 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "OpenHotline API",
     "DESCRIPTION": (
-        "Report suspected child sexual abuse material anonymously, and (for hotline staff) "
-        "read reports and cases. Staff endpoints take `Authorization: Bearer <token>`."
+        "Report suspected child sexual abuse material anonymously; (for hotline staff) read "
+        "reports and cases with `Authorization: Bearer oht_…`; (for members) download the "
+        "signed feeds and match hashes with `Authorization: Bearer ohk_…`."
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -325,6 +326,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {"CaseStateEnum": "openhotline.cases.models.CaseState"},
+    # The member API (feeds, matching) is plain Django views: this hook describes it.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "openhotline.feeds.openapi.add_member_api",
+        "openhotline.feeds.openapi.hoist_branch_defaults",
+    ],
 }
 
 # --- The platform's view of the network (used from the capture issue on) -----------------
