@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from openhotline.assessment.decisions import final_grades
+from openhotline.assessment.groups import provenance
 from openhotline.assessment.models import Decision, OutcomeMessage
 from openhotline.audit.services import record
 from openhotline.cases.outcomes import public_outcome
@@ -19,7 +20,7 @@ from openhotline.core.secretbox import open_sealed
 from openhotline.intake.models import Report
 from openhotline.intake.services import CONTACT_PURPOSE
 from openhotline.signals.lists import import_records
-from openhotline.signals.models import HashList, ListSource, MediaHash
+from openhotline.signals.models import HashList, ListEntry, ListSource, MediaHash
 from openhotline.signals.records import EntryRecord, FieldError, RecordErrors, build_record
 
 logger = logging.getLogger(__name__)
@@ -114,6 +115,10 @@ def own_list() -> HashList:
     return hash_list
 
 
+def _external_id(media_id: int) -> str:
+    return f"openhotline-media-{media_id}"
+
+
 def confirm_grades(decision_id: int, actor: Any = None) -> str:
     """Put the decision's standing criminal grades into the own hash list, once."""
     with transaction.atomic():
@@ -136,12 +141,12 @@ def confirm_grades(decision_id: int, actor: Any = None) -> str:
                 entry = build_record(
                     {
                         **hashes.get(grade.media_id, {}),
-                        "external_id": f"openhotline-media-{grade.media_id}",
+                        "external_id": _external_id(grade.media_id),
                         "grade": grade.grade,
                         "age_band": grade.age_band or None,
                         "non_photographic": grade.non_photographic,
                         "first_seen": grade.media.first_seen_at.date().isoformat(),
-                        "provenance": f"case {decision.case_id}, decision {decision.pk}",
+                        "provenance": provenance(decision.case_id, decision.pk),
                         "pdq_quality": quality.get(grade.media_id),
                     }
                 )
@@ -149,7 +154,14 @@ def confirm_grades(decision_id: int, actor: Any = None) -> str:
                 rows.append((where, None, exc.errors))
                 continue
             rows.append((where, entry, []))
-        summary = import_records(own_list(), rows, source="assessment", actor=actor)
+        hash_list = own_list()
+        # Landing the entries queues the re-match of open cases holding the same media
+        # (signals.rematch): they show pre-graded, "graded in case #N".
+        summary = import_records(hash_list, rows, source="assessment", actor=actor)
+        for grade in grades:  # the media each entry was graded from (a few per case)
+            ListEntry.objects.filter(
+                hash_list=hash_list, external_id=_external_id(grade.media_id)
+            ).update(source_media_id=grade.media_id)
         decision.grades_confirmed_at = timezone.now()
         decision.save(update_fields=["grades_confirmed_at"])
         record(

@@ -7,6 +7,7 @@ without a reveal; they are grouped only with each other and only when the sugges
 agree, so confirming a group never passes an unseen, unknown item.
 """
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -15,9 +16,25 @@ from django.conf import settings
 from openhotline import grading
 from openhotline.cases.models import Case
 from openhotline.evidence.models import Media, MediaCheck
-from openhotline.signals.models import HashList, Match, MediaHash
+from openhotline.signals.models import HashList, ListSource, Match, MediaHash
 
 DEFAULT_GROUP_DISTANCE = 31
+# How an own-list entry names the decision it came from (`followups.confirm_grades`).
+_PROVENANCE = re.compile(r"^case (\d+), decision (\d+)\b")
+
+
+def provenance(case_id: int, decision_id: int) -> str:
+    """An own-list entry's provenance: the case and decision that graded it."""
+    return f"case {case_id}, decision {decision_id}"
+
+
+def graded_in_case(match: Match) -> int | None:
+    """The case whose decision graded this match's entry, for the hotline's own list
+    only (other lists' provenance is their source's text)."""
+    if match.hash_list.source != ListSource.OWN:
+        return None
+    found = _PROVENANCE.match(match.entry.provenance)
+    return int(found.group(1)) if found else None
 
 
 @dataclass(frozen=True)
@@ -32,6 +49,9 @@ class Suggestion:
     list_name: str
     distance: float
     hash_type: str
+    # Another case of this hotline whose decision graded the same picture: its number
+    # only, never its content.
+    graded_in_case: int | None = None
 
     @property
     def key(self) -> tuple[str, str, bool]:
@@ -117,11 +137,11 @@ def groups_for(case: Case, media: Iterable[Media] | None = None) -> list[Group]:
     for match in matches:
         by_id[match.media_id].matches.append(match)
     for item in items:
-        item.suggestion = _suggestion(item.matches)
+        item.suggestion = _suggestion(item.matches, case.pk)
     return _group(items, group_distance())
 
 
-def _suggestion(matches: list[Match]) -> Suggestion | None:
+def _suggestion(matches: list[Match], case_id: int) -> Suggestion | None:
     graded = [m for m in matches if m.near_exact and m.entry.grade]
     if not graded:
         return None
@@ -130,6 +150,11 @@ def _suggestion(matches: list[Match]) -> Suggestion | None:
         key=lambda m: (grading.severity_rank(m.entry.uk_category), -m.distance, -m.pk),
     )
     entry = worst.entry
+    # The latest own decision on the same grade (a case's own grades never count).
+    own = sorted(
+        (m for m in graded if _same_grade(m, worst) and graded_in_case(m) not in (None, case_id)),
+        key=lambda m: (m.entry.updated_at, m.entry.pk),
+    )
     return Suggestion(
         grade=entry.grade,
         age_band=entry.age_band,
@@ -139,6 +164,15 @@ def _suggestion(matches: list[Match]) -> Suggestion | None:
         list_name=worst.hash_list.name,
         distance=worst.distance,
         hash_type=worst.hash_type,
+        graded_in_case=graded_in_case(own[-1]) if own else None,
+    )
+
+
+def _same_grade(a: Match, b: Match) -> bool:
+    return (a.entry.grade, a.entry.age_band, a.entry.non_photographic) == (
+        b.entry.grade,
+        b.entry.age_band,
+        b.entry.non_photographic,
     )
 
 

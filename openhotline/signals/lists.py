@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -38,6 +38,33 @@ list_changed = Signal()
 
 # Entries stored in one transaction: a failure loses (and rolls back) at most this many.
 BATCH_SIZE = 1000
+
+
+def _rematch_open_cases(hash_list: HashList, entry_ids: list[int]) -> None:
+    """Entries that may match now: open cases' media are matched against them again
+    (`signals.rematch`), queued in this transaction so the change never lands without."""
+    from openhotline.signals.tasks import queue_rematch
+
+    if hash_list.enabled:
+        queue_rematch(hash_list.pk, entry_ids)
+
+
+def _list_switched(sender: Any, *, hash_list: HashList, **_: Any) -> None:
+    """A list switched on (or its sharing or allow-list changed): all its entries."""
+    if not hash_list.enabled:
+        return
+    bounds = ListEntry.objects.filter(hash_list=hash_list).aggregate(
+        low=models.Min("pk"), high=models.Max("pk")
+    )
+    if bounds["low"] is not None:
+        from openhotline.signals.tasks import REMATCH_PRIORITY, rematch_entries_task
+
+        rematch_entries_task.using(priority=REMATCH_PRIORITY).enqueue(
+            hash_list.pk, [[bounds["low"], bounds["high"]]]
+        )
+
+
+list_changed.connect(_list_switched, dispatch_uid="signals.rematch.list")
 
 
 @dataclass
@@ -176,6 +203,7 @@ class _Batch:
         touched = [entry.pk for entry in created] + list(to_update)
         if touched:
             entries_changed.send(HashList, hash_list=self.hash_list, entry_ids=touched)
+            _rematch_open_cases(self.hash_list, touched)
 
     def _existing(self) -> tuple[dict[str, ListEntry], dict[tuple[str, str], ListEntry]]:
         externals = {r.external_id for _, r in self.items if r.external_id}
@@ -384,6 +412,7 @@ def restore_entry(entry: ListEntry, reason: str, *, actor: Any) -> bool:
                                    changes={"retired": [True, False], "reason": reason[:500]},
                                    source="staff", actor=actor, at=now)  # fmt: skip
         entries_changed.send(HashList, hash_list=entry.hash_list, entry_ids=[entry.pk])
+        _rematch_open_cases(entry.hash_list, [entry.pk])
         audit("signals.entry_restored", actor=actor, obj=entry, data={"reason": reason[:500]})
     entry.refresh_from_db()
     return True

@@ -246,13 +246,24 @@ def media_values(media_id: int) -> list[HashValue]:
 
 def match_media(media_id: int) -> list[Match]:
     """Store the matches of a captured media item; repeating it adds only new ones."""
-    candidates = find_matches(media_values(media_id))
+    return match_many([media_id])
+
+
+def match_many(media_ids: Iterable[int]) -> list[Match]:
+    """`match_media` for many items with one `find_many` (a few queries in all)."""
+    values: list[HashValue] = []
+    owners: list[int] = []
+    for row in MediaHash.objects.filter(media_id__in=list(media_ids)).exclude(value=""):
+        values.append(HashValue(row.hash_type, row.value, quality=row.quality,
+                                usable_for_matching=row.usable_for_matching))  # fmt: skip
+        owners.append(row.media_id)
     rows = [
         Match(
             media_id=media_id, entry=c.entry, hash_list=c.hash_list, hash_type=c.hash_type,
             distance=c.distance, threshold=c.threshold, media_value=c.query_value,
             entry_value=c.entry_value, near_exact=c.near_exact, allowed_by=c.allowed_by,
         )
+        for media_id, candidates in zip(owners, find_many(values), strict=True)
         for c in candidates
     ]  # fmt: skip
     Match.objects.bulk_create(rows, ignore_conflicts=True)
