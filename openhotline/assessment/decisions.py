@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from openhotline.assessment import holds
 from openhotline.assessment.groups import Group
 from openhotline.assessment.models import (
     ClosureReason,
@@ -162,8 +163,13 @@ def decide(case: Case, user: Any, given: DecisionInput, groups: list[Group]) -> 
         drafts.update(decision=decision)
         if decision.qa:
             Review.objects.create(decision=decision)
+        held = holds.held_from_the_start(decision)
+        if held:
+            decision.held_for_qa, decision.hold_reason = True, held
+            decision.save(update_fields=["held_for_qa", "hold_reason"])
         to_state = CaseState.AWAITING_ACTION if given.criminal else CaseState.CLOSED
-        transition(locked, to_state, actor=user, reason=f"decision {decision.pk}")
+        why = f"decision {decision.pk}" + (f"; held until QA agrees ({held})" if held else "")
+        transition(locked, to_state, actor=user, reason=why)
         _drop_claim(locked)
         record(
             "assessment.decided",
@@ -176,19 +182,23 @@ def decide(case: Case, user: Any, given: DecisionInput, groups: list[Group]) -> 
                 "closure_reason": given.closure_reason,
                 "items": len(grades),
                 "qa": decision.qa,
+                "held_for_qa": held,
             },
         )
-        tasks.tell_reporters_task.enqueue(decision.pk)
-        if given.criminal:
+        if not held:
+            tasks.tell_reporters_task.enqueue(decision.pk)
+        if given.criminal and not held:
             from openhotline.feeds import url_list
             from openhotline.takedown.tasks import enqueue_act_on
 
-            worst = max(
-                (g.uk_category for g in grades.values() if g.uk_category),
-                key=severity_rank,
-                default="",
-            )
-            url_list.criminal(locked, worst)
+            if not decision.qa:
+                # A decision under QA is listed by act_on, once no routing rule holds it.
+                worst = max(
+                    (g.uk_category for g in grades.values() if g.uk_category),
+                    key=severity_rank,
+                    default="",
+                )
+                url_list.criminal(locked, worst)
             enqueue_act_on(locked.pk)
         if not decision.qa and settings.CONFIRM_UNREVIEWED_GRADES:
             tasks.confirm_grades_task.enqueue(decision.pk)

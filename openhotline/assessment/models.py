@@ -236,6 +236,13 @@ class Decision(models.Model):
     qa = models.CharField(max_length=10, choices=QaReason.choices, blank=True)
     # When the grades went into the hotline's own hash list (QA or the confidence rule).
     grades_confirmed_at = models.DateTimeField(null=True, blank=True)
+    # A criminal decision whose follow-on work (notices and referrals, the URL List, the
+    # reporters' outcome) waits until QA agrees or a manager resolves: an analyst in
+    # training's, or one whose country's routing rule says so. `hold_reason` stays as
+    # the record of why; `released_at` says when the hold ended.
+    held_for_qa = models.BooleanField(default=False)
+    hold_reason = models.CharField(max_length=200, blank=True)
+    released_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-decided_at", "-id"]
@@ -285,6 +292,21 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"review of decision {self.decision_id} ({self.state})"
+
+
+class Recusal(models.Model):
+    """A person who could review a decision chose to see the case's record while the
+    review was waiting: they are no longer blind, so they may not review it."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="recusals")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["review", "user"], name="one_recusal")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} recused from review {self.review_id}"
 
 
 class OutcomeMessage(models.Model):

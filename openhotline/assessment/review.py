@@ -8,10 +8,12 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from openhotline.assessment import holds
 from openhotline.assessment.decisions import DecisionErrors, criminal_under
 from openhotline.assessment.groups import Group
 from openhotline.assessment.models import (
     ClosureReason,
+    Decision,
     MediaGrade,
     Review,
     ReviewState,
@@ -34,6 +36,7 @@ def open_reviews(user: Any) -> QuerySet[Review]:
     return (
         Review.objects.filter(state=ReviewState.PENDING)
         .exclude(decision__analyst=user)
+        .exclude(recusals__user_id=user.pk)
         .select_related("decision__case", "decision__analyst")
     )
 
@@ -44,6 +47,12 @@ def start(review: Review, user: Any) -> None:
         raise ReviewRefused("You cannot review your own decision.")
     if review.state == ReviewState.IN_PROGRESS and review.reviewer_id == user.pk:
         return
+    if review.recusals.filter(user_id=user.pk).exists():
+        record("assessment.refused", actor=user, obj=review, data={"why": "recused"})
+        raise ReviewRefused(
+            "You opened this case's record while its review was waiting, so you are not "
+            "blind to it: someone else reviews it."
+        )
     taken = Review.objects.filter(pk=review.pk, state=ReviewState.PENDING).update(
         state=ReviewState.IN_PROGRESS, reviewer=user, started_at=timezone.now()
     )
@@ -127,7 +136,19 @@ def submit(review: Review, user: Any, criminal: bool, groups: list[Group]) -> Re
         )
         if not found:
             tasks.confirm_grades_task.enqueue(decision.pk)
+            if holds.release(decision, user, f"QA review {locked.pk} agreed"):
+                _follow_released(decision)
     return locked
+
+
+def _follow_released(decision: Decision) -> None:
+    """What a held criminal decision would have started at once: the reporters' outcome
+    and the action (which traces, routes, sends and lists the URL)."""
+    from openhotline.assessment import tasks
+    from openhotline.takedown.tasks import enqueue_act_on
+
+    tasks.tell_reporters_task.enqueue(decision.pk)
+    enqueue_act_on(decision.case_id)
 
 
 def resolve(
@@ -178,6 +199,11 @@ def resolve(
         locked.resolution_notes = notes.strip()[:5000]
         locked.state = ReviewState.RESOLVED
         locked.save()
+        was_held = holds.release(decision, manager, f"QA review {locked.pk} resolved")
+        if was_held and final_criminal == decision.criminal:
+            _follow_released(decision)
+        elif was_held:
+            tasks.tell_reporters_task.enqueue(decision.pk)  # the case's outcome, now settled
         if final_criminal != decision.criminal:
             to_state = CaseState.AWAITING_ACTION if final_criminal else CaseState.CLOSED
             decision.closure_reason = "" if final_criminal else closure_reason

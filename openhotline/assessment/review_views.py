@@ -15,6 +15,7 @@ from openhotline.assessment import review as qa
 from openhotline.assessment import views
 from openhotline.assessment.access import managers_only, reviewers_only
 from openhotline.assessment.agreement import by_analyst
+from openhotline.assessment.blinding import recuse as recuse_from
 from openhotline.assessment.decisions import DecisionErrors
 from openhotline.assessment.groups import groups_for
 from openhotline.assessment.models import ClosureReason, Review, ReviewState, Stage
@@ -54,6 +55,17 @@ def start_review(request: HttpRequest, review_id: int) -> HttpResponse:
         messages.error(request, str(refusal))
         return redirect("assessment:reviews")
     return redirect("assessment:review", review_id=review.pk)
+
+
+@reviewers_only
+@require_POST
+def recuse(request: HttpRequest, review_id: int) -> HttpResponse:
+    """Open a case's record while its review waits, giving up that review (audited)."""
+    review = get_object_or_404(Review.objects.select_related("decision"), pk=review_id)
+    if not recuse_from(request.user, review):
+        messages.error(request, "Finish your review first: the case opens when you submit it.")
+        return redirect("assessment:review", review_id=review.pk)
+    return redirect("cases:detail", case_id=review.decision.case_id)
 
 
 @reviewers_only

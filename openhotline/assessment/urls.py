@@ -19,6 +19,7 @@ urlpatterns = [
     path("qa/analysts/<int:user_id>/", review_views.qa_regime, name="qa_regime"),
     path("qa/<int:review_id>/", review_views.review_screen, name="review"),
     path("qa/<int:review_id>/start/", review_views.start_review, name="start_review"),
+    path("qa/<int:review_id>/recuse/", review_views.recuse, name="recuse"),
     path("qa/<int:review_id>/submit/", review_views.submit_review, name="submit_review"),
     path("qa/<int:review_id>/resolve/", review_views.resolve, name="resolve"),
     path(

@@ -67,6 +67,10 @@ def _query_without_cursor(request: HttpRequest) -> str:
 @require_GET
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     case = get_object_or_404(Case.objects.select_related("latest_report__portal"), pk=case_id)
+    from openhotline.assessment.blinding import blind_page, blinded_for
+
+    if (review := blinded_for(request.user, case)) is not None:
+        return blind_page(request, case, review)
     items = case.report_items.select_related("report__portal").order_by("-report__created_at")
     transitions = case.transitions.select_related("actor")
     captures = case.captures.prefetch_related(

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from openhotline.assessment import holds
 from openhotline.audit.services import record
 from openhotline.cases.models import Case, CaseState
 from openhotline.cases.services import transition
@@ -52,12 +53,19 @@ def act_on(case_id: int) -> str:
     case = Case.objects.get(pk=case_id)
     if case.state != CaseState.AWAITING_ACTION:
         return f"case {case_id} is {case.state}: nothing to do"
+    if holds.is_held(case):
+        return f"case {case_id}: held until QA agrees"
     trace = trace_case(case)
     plan = plan_for(case.host, trace)
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case_id)
         if locked.state != CaseState.AWAITING_ACTION:
             return f"case {case_id} is {locked.state}: nothing to do"
+        # Nothing leaves while QA has not agreed with a held decision; the review's
+        # release queues this step again.
+        if why := holds.holding(locked, plan.rule):
+            return f"case {case_id}: held until QA agrees ({why})"
+        holds.list_url(locked)
         actions = [_create(locked, trace, step, plan.route) for step in plan.steps]
         actions += _media_host_notices(locked, plan.route)
         for action in actions:

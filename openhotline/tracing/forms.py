@@ -10,7 +10,7 @@ class RoutingRuleForm(forms.ModelForm):
         model = RoutingRule
         fields = [
             "country", "route", "await_police_clearance", "clearance_timeout_hours",
-            "police_contact", "also_notice_host", "chase_after_hours",
+            "police_contact", "also_notice_host", "hold_for_qa", "chase_after_hours",
             "chases_before_escalation", "escalate_to", "notes",
         ]  # fmt: skip
 

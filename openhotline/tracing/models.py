@@ -92,6 +92,14 @@ class RoutingRule(models.Model):
     chase_after_hours = models.PositiveIntegerField(default=24)
     chases_before_escalation = models.PositiveSmallIntegerField(default=2)
     escalate_to = models.EmailField(blank=True, help_text="Police, registrar or upstream")
+    # A decision sampled for QA sends nothing for this country until QA agrees (or a
+    # manager resolves); decisions of analysts in training always wait.
+    hold_for_qa = models.BooleanField(
+        "Hold actions until QA agrees",
+        default=False,
+        help_text="A decision sampled for QA sends nothing (no notice, referral or URL "
+        "List entry) until the review agrees or a manager resolves it",
+    )
     notes = models.CharField(max_length=500, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
 
