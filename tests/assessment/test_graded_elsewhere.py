@@ -78,7 +78,7 @@ def decide_without_looking(client: Client, case: Case, graded_in: int) -> None:
     for group in found:
         assert 'data-known="1"' in group
         assert "pre-graded, no reveal needed" in group
-        assert f"graded in <a href=\"/staff/cases/{graded_in}/\"" in group
+        assert f'graded in <a href="/staff/cases/{graded_in}/"' in group
         assert f"case #{graded_in}</a>" in group
         assert "UK A" in group  # the grade travelled with the entry
         url = f"/staff/assess/cases/{case.pk}/media/{lead_of(group)}/grade/"
@@ -138,7 +138,8 @@ def test_an_imported_police_list_pre_grades_open_cases_at_once(analyst) -> None:
     client = verified_client(analyst)
     hold(client, case)
     assert "pre-graded" not in screen(client, case)  # the worker has not run yet
-    assert run_due_tasks("signals.tasks") == ["police-known: 1 media of 1 open case(s) matched again"]
+    done = run_due_tasks("signals.tasks")
+    assert done == ["police-known: 1 media of 1 open case(s) matched again"]
     case.refresh_from_db()
     assert (case.suggested_grade, case.priority) == ("non_penetrative", Priority.KNOWN_MATCH)
     page = screen(client, case)

@@ -51,7 +51,8 @@ def police(**kwargs: object) -> HashList:
 
 
 def queued() -> list[list]:
-    return [row.args_kwargs["args"] for row in DBTaskResult.objects.filter(task_path__endswith=TASK)]
+    rows = DBTaskResult.objects.filter(task_path__endswith=TASK)
+    return [row.args_kwargs["args"] for row in rows]
 
 
 def pdq_distance(a: Media, b: Media) -> int:
@@ -103,16 +104,23 @@ def test_the_rematch_is_queued_with_the_change_and_rolls_back_with_it() -> None:
     case = make_case([picture(45)])
     (held,) = media_of(case)
     the_list = police()
-    with pytest.raises(RuntimeError), transaction.atomic():
-        import_records(the_list, [record({"sha256": hashes(held)["sha256"]}, 1)], source="t")
-        assert len(queued()) == 1
-        raise RuntimeError("the import's transaction fails")
+    seen_inside: list[int] = []
+
+    def import_then_fail() -> None:
+        with transaction.atomic():
+            import_records(the_list, [record({"sha256": hashes(held)["sha256"]}, 1)], source="t")
+            seen_inside.append(len(queued()))
+            raise RuntimeError("the import's transaction fails")
+
+    with pytest.raises(RuntimeError):
+        import_then_fail()
+    assert seen_inside == [1]
     assert queued() == [] and not ListEntry.objects.exists()
     import_records(the_list, [noise(n) for n in range(1, 2501)], source="test", batch_size=1000)
     # One task per batch, each naming its entries as one run of ids.
     ranges = [args[1] for args in queued()]
     assert [len(r) for r in ranges] == [1, 1, 1]
-    assert sum(hi - lo + 1 for (lo, hi), in ranges) == 2500
+    assert sum(hi - lo + 1 for ((lo, hi),) in ranges) == 2500
 
 
 def test_running_twice_changes_nothing_the_second_time() -> None:
