@@ -8,7 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from openhotline.cases.api import CaseDetailView, CaseListView
 from openhotline.core.admin_site import StaffAdminSite
 from openhotline.feeds import api as feed_api
-from openhotline.feeds import match_api
+from openhotline.feeds import guides, match_api
 from openhotline.feeds import views as feed_views
 from openhotline.intake.api import ReportsView
 
@@ -49,4 +49,6 @@ urlpatterns = [
         ),
         name="api-docs",
     ),
+    # The member API's guides (docs/*.md), as plain text.
+    path("api/docs/<slug:page>.md", guides.guide, name="api-guide"),
 ]
