@@ -17,6 +17,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from openhotline.demo.environment import write_marker
+
 BIN = Path(sys.executable).parent
 
 
@@ -43,6 +45,8 @@ class Command(BaseCommand):
         # In this process: the children's settings read these files at start-up.
         call_command("generate_secrets", str(var / "secrets"))
         env = self._environment(var, port, simnet_dns_port, simnet_http_port)
+        # For `openhotline …` typed in another terminal: cli.py adopts it (no secret values).
+        write_marker(var, env)
         self._step(["migrate", "--no-input", "-v", "0"], env)
         self._step(["collectstatic", "--no-input", "-v", "0"], env)
         children: list[subprocess.Popen[bytes]] = []

@@ -22,6 +22,15 @@ from openhotline.signals.types import HASH_TYPES
 CSV_COLUMNS = ["path", "size", "kind", "mime", *HASH_TYPES, "pdq_quality", "problems"]
 
 
+def available_cpus() -> int:
+    """The CPUs this process may run on (its affinity: a container's or taskset's share),
+    not every CPU of the machine; os.cpu_count() where affinity is unknown (macOS)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def walk(paths: list[Path]) -> Iterator[str]:
     for path in paths:
         if path.is_dir():
@@ -40,7 +49,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("paths", nargs="+", type=Path)
         parser.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
-        parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+        parser.add_argument("--jobs", type=int, default=available_cpus())
 
     def handle(self, *args: Any, paths: list[Path], format: str, jobs: int, **opts: Any) -> None:
         missing = [str(p) for p in paths if not p.exists()]

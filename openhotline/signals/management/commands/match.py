@@ -4,7 +4,6 @@ each matched; a progress line on standard error."""
 
 import json
 import multiprocessing
-import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from openhotline.signals import workers
-from openhotline.signals.management.commands.hash import walk
+from openhotline.signals.management.commands.hash import available_cpus, walk
 from openhotline.signals.matching import Candidate, find_matches
 from openhotline.signals.types import HashValue
 from openhotline.signals.types.pdq import PDQ_MIN_QUALITY
@@ -50,7 +49,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("paths", nargs="+", type=Path)
-        parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+        parser.add_argument("--jobs", type=int, default=available_cpus())
         parser.add_argument(
             "--only-matches", action="store_true", help="skip files without a match"
         )
