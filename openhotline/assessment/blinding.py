@@ -71,3 +71,24 @@ def blind_page(request: HttpRequest, case: Case, review: Review) -> HttpResponse
         "assessment/blinded_case.html",
         {"case": case, "review": review, "doing": doing},
     )
+
+
+# What a blinded person is shown for a case's state, in lists and the API.
+BLIND_STATE = "under_review"
+BLIND_STATE_LABEL = "Under QA review"
+
+
+def blinded_ids(request: HttpRequest) -> set[int]:
+    """`blinded_case_ids` of the request's user, worked out once per request."""
+    cached: set[int] | None = getattr(request, "_blinded_case_ids", None)
+    if cached is None:
+        cached = blinded_case_ids(request.user)
+        request._blinded_case_ids = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def without_blinded(queryset: QuerySet[Case], request: HttpRequest) -> QuerySet[Case]:
+    """A list filtered by what follows a decision (state, outcome, notice, …) leaves out
+    the cases the person is blind to: being in the result would give the verdict away."""
+    blind = blinded_ids(request)
+    return queryset.exclude(pk__in=blind) if blind else queryset
