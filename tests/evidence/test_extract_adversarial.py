@@ -47,9 +47,9 @@ def benign_seconds(size: int) -> float:
 
 def floods(size: int) -> dict[str, str]:
     return {
-        "url( in <style>": "<style>" + "url(" * (size // 4),
+        "url( in <style>": "<style>" + "url(" * (size // 4) + "</style>",
         "url(' in a style attribute": '<div style="' + "url('" * (size // 5) + '">',
-        'url(" unbalanced in <style>': '<style>a{b:url("' + 'url("x' * (size // 6),
+        'url(" unbalanced in <style>': '<style>a{b:url("' + 'url("x' * (size // 6) + "</style>",
         "<a b='x unclosed": "<a b='x " * (size // 8),
         "nested tags": "<div><span>" * (size // 11),
         "many attributes": "<img " + " ".join(f"a{n}=x" for n in range(size // 8)),
