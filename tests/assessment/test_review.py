@@ -18,7 +18,7 @@ from tests.tasks import run_due_tasks
 pytestmark = pytest.mark.django_db
 
 
-def decided_case(analyst, grades: list[dict]) -> tuple[Decision, list[int]]:
+def decided_case(analyst, grades: list[dict], notes: str = "") -> tuple[Decision, list[int]]:
     case = make_case([picture(10 + i) for i in range(len(grades))])
     client = verified_client(analyst)
     claim(client)
@@ -26,7 +26,7 @@ def decided_case(analyst, grades: list[dict]) -> tuple[Decision, list[int]]:
     for lead, data in zip(leads, grades, strict=True):
         reveal(client, case.pk, lead)
         client.post(f"/staff/assess/cases/{case.pk}/media/{lead}/grade/", data, headers=HTMX)
-    response = client.post(f"/staff/assess/cases/{case.pk}/decide/", DECIDE)
+    response = client.post(f"/staff/assess/cases/{case.pk}/decide/", {**DECIDE, "notes": notes})
     assert response.status_code == 302, response.content
     return Decision.objects.get(case=case), leads
 
