@@ -33,6 +33,7 @@ from functools import reduce
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from django.db.models import Q, QuerySet
 
 from openhotline.signals.matching import (
@@ -92,6 +93,34 @@ def _in_ranges(field: str, ranges: Sequence[Sequence[int]]) -> Q:
     )
 
 
+class _OpenMedia:
+    """The open cases' usable media hashes; each type is read at most once per task."""
+
+    def __init__(self) -> None:
+        self.hashes = MediaHash.objects.filter(
+            media_id__in=open_media_ids(), usable_for_matching=True
+        ).exclude(value="")
+        self._of_type: dict[str, list[tuple[int, str]]] = {}
+        self._pdq: tuple[list[int], npt.NDArray[np.uint64]] | None = None
+
+    def count(self) -> int:
+        return self.hashes.values("media_id").distinct().count()
+
+    def of_type(self, name: str) -> list[tuple[int, str]]:
+        if name not in self._of_type:
+            rows = self.hashes.filter(hash_type=name).values_list("media_id", "value")
+            self._of_type[name] = list(rows)
+        return self._of_type[name]
+
+    def pdq(self) -> tuple[list[int], npt.NDArray[np.uint64]]:
+        """(media ids, PDQ codes as four 64-bit words each)."""
+        if self._pdq is None:
+            rows = self.of_type("pdq")
+            words = codes_from_hex(v for _, v in rows).view("<u8") if rows else np.zeros((0, 4))
+            self._pdq = ([m for m, _ in rows], words.astype(np.uint64, copy=False))
+        return self._pdq
+
+
 def rematch_entries(list_id: int, ranges: Sequence[Sequence[int]]) -> str:
     """Match the open cases' media against the list's entries with ids in `ranges`."""
     hash_list = HashList.objects.filter(pk=list_id).first()
@@ -99,19 +128,17 @@ def rematch_entries(list_id: int, ranges: Sequence[Sequence[int]]) -> str:
         return "no entries"
     if hash_list is None or not hash_list.enabled:
         return "the list is gone or switched off: nothing can match"
-    open_hashes = MediaHash.objects.filter(
-        media_id__in=open_media_ids(), usable_for_matching=True
-    ).exclude(value="")
-    open_count = open_hashes.values("media_id").distinct().count()
+    open_media = _OpenMedia()
+    open_count = open_media.count()
     if not open_count:
         return "no open case holds media"
     width = sum(high - low + 1 for low, high in ranges)
     if open_count * MEDIA_SIDE_COST_US < width * ENTRY_SIDE_COST_US:
-        hit = _media_side(hash_list, ranges, open_hashes)
+        hit = _media_side(hash_list, ranges, open_media)
     else:
         hit = set()
         for rows in _entry_chunks(hash_list, ranges):
-            hit |= _entry_side(hash_list, rows, open_hashes)
+            hit |= _entry_side(hash_list, rows, open_media)
     if not hit:
         return f"{hash_list.name}: no open case's media matches"
     match_many(sorted(hit))
@@ -127,9 +154,9 @@ def rematch_entries(list_id: int, ranges: Sequence[Sequence[int]]) -> str:
 
 
 def _media_side(
-    hash_list: HashList, ranges: Sequence[Sequence[int]], open_hashes: QuerySet[MediaHash]
+    hash_list: HashList, ranges: Sequence[Sequence[int]], open_media: _OpenMedia
 ) -> set[int]:
-    rows = list(open_hashes.values_list("media_id", "hash_type", "value", "quality"))
+    rows = list(open_media.hashes.values_list("media_id", "hash_type", "value", "quality"))
     values = [HashValue(t, v, quality=q) for _, t, v, q in rows]
     hit: set[int] = set()
     for (media_id, *_), candidates in zip(rows, find_many(values), strict=True):
@@ -167,9 +194,7 @@ def _entry_chunks(
 
 
 def _entry_side(
-    hash_list: HashList,
-    rows: list[tuple[int, str, str, str]],
-    open_hashes: QuerySet[MediaHash],
+    hash_list: HashList, rows: list[tuple[int, str, str, str]], open_media: _OpenMedia
 ) -> set[int]:
     """Open media that one of `rows` (entry hashes) may match; `find_many` decides."""
     hit: set[int] = set()
@@ -177,33 +202,32 @@ def _entry_side(
         keys = [key for _, t, _, key in rows if t == name]
         for start in range(0, len(keys), 500):
             hit.update(
-                open_hashes.filter(hash_type=name, lookup_key__in=keys[start : start + 500])
+                open_media.hashes.filter(hash_type=name, lookup_key__in=keys[start : start + 500])
                 .values_list("media_id", flat=True)
             )  # fmt: skip
     pdq = [value for _, t, value, _ in rows if t == "pdq"]
     if pdq:
-        hit |= _near_pdq(pdq, open_hashes, hash_list.pdq_threshold)
+        hit |= _near_pdq(pdq, open_media, hash_list.pdq_threshold)
     for name in {t for _, t, _, _ in rows} - {*EXACT_TYPES, "pdq"}:
-        hit |= _near_other(name, [v for _, t, v, _ in rows if t == name], open_hashes, hash_list)
+        hit |= _near_other(name, [v for _, t, v, _ in rows if t == name], open_media, hash_list)
     return hit
 
 
-def _near_pdq(entry_values: list[str], open_hashes: QuerySet[MediaHash], radius: int) -> set[int]:
-    media = list(open_hashes.filter(hash_type="pdq").values_list("media_id", "value"))
-    if not media:
+def _near_pdq(entry_values: list[str], open_media: _OpenMedia, radius: int) -> set[int]:
+    media_ids, codes = open_media.pdq()
+    if not media_ids:
         return set()
     entries = codes_from_hex(entry_values).view("<u8")
-    codes = codes_from_hex(v for _, v in media).view("<u8")
-    near = np.zeros(len(media), dtype=bool)
+    near = np.zeros(len(media_ids), dtype=bool)
     for start in range(0, len(codes), _PAIR_BLOCK):
         block = codes[start : start + _PAIR_BLOCK]
         distance = np.bitwise_count(block[:, None, :] ^ entries[None, :, :]).sum(axis=2)
         near[start : start + len(block)] = (distance <= radius).any(axis=1)
-    return {media[i][0] for i in np.flatnonzero(near)}
+    return {media_ids[i] for i in np.flatnonzero(near)}
 
 
 def _near_other(
-    name: str, entry_values: list[str], open_hashes: QuerySet[MediaHash], hash_list: HashList
+    name: str, entry_values: list[str], open_media: _OpenMedia, hash_list: HashList
 ) -> set[int]:
     """PhotoDNA and video hashes, rare in bulk: compared pair by pair."""
     hash_type = HASH_TYPES.get(name)
@@ -211,7 +235,7 @@ def _near_other(
         return set()
     limit = threshold_for(hash_list, name)
     hit: set[int] = set()
-    for media_id, value in open_hashes.filter(hash_type=name).values_list("media_id", "value"):
+    for media_id, value in open_media.of_type(name):
         try:
             if any(hash_type.distance(value, other) <= limit for other in entry_values):
                 hit.add(media_id)
