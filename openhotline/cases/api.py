@@ -3,11 +3,13 @@
 from typing import Any
 
 from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, serializers
 
 from openhotline.api.plumbing import NewestActivityFirst
 from openhotline.cases.models import Case, CaseKind, CaseState, CaseTransition
+from openhotline.cases.search import SearchError, search_cases
 
 
 class TransitionSerializer(serializers.ModelSerializer[CaseTransition]):
@@ -63,9 +65,8 @@ def filtered_cases(params: Any) -> QuerySet[Case]:
         queryset = queryset.filter(latest_report__portal__slug=portal)
     if host := clean_param(params, "host").lower():
         queryset = queryset.filter(host=host)
-    if query := clean_param(params, "q"):
-        queryset = queryset.filter(url__icontains=query)
-    return queryset
+    # The inbox's search box: a reference, host, address, network or hash; `from`/`to`.
+    return search_cases(queryset, params).cases
 
 
 @extend_schema_view(
@@ -76,7 +77,16 @@ def filtered_cases(params: Any) -> QuerySet[Case]:
             OpenApiParameter("channel", str),
             OpenApiParameter("portal", str),
             OpenApiParameter("host", str),
-            OpenApiParameter("q", str, description="Part of the URL"),
+            OpenApiParameter(
+                "q",
+                str,
+                description="What the inbox's search box takes: a report reference (R-…), "
+                "a notice or referral reference (N…), a host or domain, a hosting IP address "
+                "or network (CIDR), a hash (MD5, SHA-1, SHA-256 or PDQ, any spelling), "
+                "else part of the URL. At most 200 characters.",
+            ),
+            OpenApiParameter("from", OpenApiTypes.DATE, description="Reported on or after"),
+            OpenApiParameter("to", OpenApiTypes.DATE, description="Reported on or before"),
         ]
     )
 )
@@ -85,7 +95,10 @@ class CaseListView(generics.ListAPIView[Case]):
     pagination_class = NewestActivityFirst
 
     def get_queryset(self) -> QuerySet[Case]:
-        return filtered_cases(self.request.query_params)
+        try:
+            return filtered_cases(self.request.query_params)
+        except SearchError as problem:
+            raise serializers.ValidationError({"q": [str(problem)]}) from None
 
 
 class CaseDetailView(generics.RetrieveAPIView[Case]):

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 from openhotline.accounts.access import staff_required
 from openhotline.cases.api import filtered_cases
 from openhotline.cases.models import Case, CaseKind, CaseState
+from openhotline.cases.search import SearchError, search_cases
 from openhotline.intake.models import Channel, Portal
 
 PAGE_SIZE = 50
@@ -18,11 +19,24 @@ PAGE_SIZE = 50
 @staff_required
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
-    cases = filtered_cases(request.GET).order_by("-last_reported_at", "-id")
-    page, next_cursor = _page(cases, request.GET.get("before", ""))
+    # The box (q) and the dates are the search's; the selects are filtered_cases'.
+    selects = request.GET.copy()
+    for name in ("q", "from", "to"):
+        selects.pop(name, None)
+    try:
+        found = search_cases(filtered_cases(selects), request.GET)
+    except SearchError as problem:
+        cases, understood, search_error = Case.objects.none(), None, str(problem)
+    else:
+        cases, understood, search_error = found.cases, found.understood, ""
+    page, next_cursor = _page(
+        cases.order_by("-last_reported_at", "-id"), request.GET.get("before", "")
+    )
     context = {
         "cases": page,
         "next_cursor": next_cursor,
+        "understood": understood,
+        "search_error": search_error,
         "filters": request.GET,
         "query": _query_without_cursor(request),
         "states": CaseState.choices,
