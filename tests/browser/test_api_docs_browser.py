@@ -16,6 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_a_member_opens_the_api_documentation_from_the_portal(
     page: Page, live_server: Any, member: User
 ) -> None:
+    assert member.organisation is not None
     Licence.objects.create(organisation=member.organisation, feed="url-list")
     page.goto(f"{live_server.url}/staff/sign-in/")
     sign_in(page, member)
