@@ -26,7 +26,7 @@ from openhotline.cases.models import Case, CaseState
 from openhotline.cases.services import transition
 from openhotline.evidence import decoding, store
 from openhotline.evidence import media as media_checks
-from openhotline.evidence.extract import decode_html, find_media
+from openhotline.evidence.extract import decode_html, find_media_budgeted
 from openhotline.evidence.models import (
     Blob,
     Capture,
@@ -170,7 +170,16 @@ def _is_onion(url: str) -> bool:
 def _capture_media(run: _Run, page: FetchResult) -> None:
     content_type = {k.lower(): v for k, v in page.headers}.get("content-type", "")
     run.total_bytes = len(page.body)
-    found = find_media(decode_html(page.body, content_type), page.final_url)
+    search = find_media_budgeted(decode_html(page.body, content_type), page.final_url)
+    if search.cut_short:
+        run.notes.append(search.cut_short)
+    found = search.media
+    # A hostile page may list millions of addresses: past the media limit, as many again
+    # are recorded as skipped (so an analyst sees what was left), the rest only counted.
+    unrecorded = max(0, len(found) - 2 * settings.CAPTURE_MAX_MEDIA)
+    if unrecorded:
+        run.notes.append(f"{unrecorded:,} more media addresses on the page were not recorded")
+        found = found[: 2 * settings.CAPTURE_MAX_MEDIA]
     for index, item in enumerate(found):
         skip = None
         if index >= settings.CAPTURE_MAX_MEDIA:
