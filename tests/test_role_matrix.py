@@ -35,6 +35,7 @@ PUBLIC = {
     "api/v1/reports",  # POST is public; GET is checked below
     "api/schema/",
     "api/docs/",
+    "api/docs/<slug:page>.md",  # the member API's guides: two named docs/ pages as text
     "notice/<str:reference>/removed/<str:secret>/",  # the host's link; the secret is the key
     ".well-known/openhotline-feed-key.pem",  # the public key that signs feed manifests
 }
