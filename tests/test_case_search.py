@@ -168,6 +168,9 @@ def test_a_date_range_finds_cases_with_a_report_on_those_days(
     assert "http://old.test/" not in found(analyst_client, to="2024-12-31")[0]
     _, html = found(analyst_client, **{"from": "2025-02-30"})
     assert "&#x27;2025-02-30&#x27; is not a date: write it as YYYY-MM-DD." in html
+    assert (
+        "http://old.test/" in found(analyst_client, **{"from": "0001-01-01", "to": "9999-12-31"})[0]
+    )
     _, html = found(analyst_client, **{"from": "2025-03-01", "to": "2025-01-01"})
     assert "The first date is after the last one." in html
 

@@ -178,12 +178,13 @@ def reported_between(
     from openhotline.intake.models import ReportItem
 
     reports = ReportItem.objects.filter(case_id=OuterRef("pk"))
-    if first is not None:
+    # The calendar's first and last days bound nothing (and would overflow in a zone).
+    if first is not None and first > date.min + timedelta(days=1):
         start = timezone.make_aware(datetime.combine(first, time.min))
         # Implied by a report since `start`, and it lets the inbox index narrow the scan.
         queryset = queryset.filter(last_reported_at__gte=start)
         reports = reports.filter(report__created_at__gte=start)
-    if last is not None:
+    if last is not None and last < date.max - timedelta(days=1):
         end = timezone.make_aware(datetime.combine(last + timedelta(days=1), time.min))
         reports = reports.filter(report__created_at__lt=end)
     return queryset.filter(Exists(reports))

@@ -12,7 +12,7 @@ from openhotline.accounts.models import User
 from openhotline.cases.models import Case
 from openhotline.intake.models import Report
 from openhotline.tracing.models import Trace
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import assert_accessible, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -39,6 +39,7 @@ def test_staff_find_a_case_by_what_a_caller_reads_out(
     expect(page.get_by_role("status")).to_have_text(f"Searching by report reference {reference}")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("http://phoned-in.test/a")
+    assert_accessible(page)
     expect(page).to_have_url(re.compile(r"[?&]q="))  # the search is in the address: shareable
 
     search.fill("127.77.1.0/24")
@@ -61,3 +62,4 @@ def test_staff_find_a_case_by_what_a_caller_reads_out(
         "The search is too long (5,000 characters; at most 200)."
     )
     expect(rows).to_have_count(0)
+    assert_accessible(page)
