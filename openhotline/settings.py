@@ -170,6 +170,8 @@ TASKS = {
 # --- Accounts and sign-in -------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
+# An expired form says so in the visitor's language, and how to send it again.
+CSRF_FAILURE_VIEW = "openhotline.intake.error_pages.csrf_failure"
 LOGIN_REDIRECT_URL = "cases:inbox"
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

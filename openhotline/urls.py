@@ -12,6 +12,12 @@ from openhotline.feeds import guides, match_api
 from openhotline.feeds import views as feed_views
 from openhotline.intake.api import ReportsView
 
+# Error pages in the visitor's language, saying what to do next.
+handler400 = "openhotline.intake.error_pages.bad_request"
+handler403 = "openhotline.intake.error_pages.permission_denied"
+handler404 = "openhotline.intake.error_pages.page_not_found"
+handler500 = "openhotline.intake.error_pages.server_error"
+
 # The admin asks for the second factor too, through the staff sign-in page.
 admin.site.__class__ = StaffAdminSite
 

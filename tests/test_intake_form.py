@@ -202,3 +202,55 @@ def test_portal_languages_and_texts_are_validated() -> None:
 )
 def test_nul_bytes_in_public_urls_are_not_errors(client: Client, path: str) -> None:
     assert client.get(path).status_code in (200, 404)
+
+
+def test_a_bad_status_link_says_what_to_do_next_in_the_visitors_language(client: Client) -> None:
+    location = post_report(client, urls="http://gallery-one.test/")["Location"]
+    reference = location.split("/")[3]
+    wrong = client.get(f"/report/status/{reference}/wrong-secret/")
+    unknown = client.get("/report/status/R-AAAA-AAAA-AAAA/whatever/")
+    assert wrong.status_code == unknown.status_code == 404
+    page = wrong.content.decode()
+    assert "/static/openhotline/site.css" in page and "We cannot find this report" in page
+    assert "Check that you copied the whole link" in page and 'href="/report/"' in page
+    assert reference not in page
+    assert "no-store" in wrong["Cache-Control"]
+    french = client.get(
+        f"/report/status/{reference}/wrong-secret/", headers={"accept-language": "fr"}
+    )
+    assert "Nous ne trouvons pas ce signalement" in french.content.decode()
+
+
+def test_a_portal_names_its_partner_and_says_what_happens_next(
+    client: Client, senegal: Portal
+) -> None:
+    from openhotline.accounts.models import Organisation, OrganisationKind
+
+    senegal.organisation = Organisation.objects.create(
+        name="Association Jeunesse Sénégal", kind=OrganisationKind.PORTAL_PARTNER, country="SN"
+    )
+    senegal.save()
+    french = client.get("/portal/senegal/").content.decode()
+    assert "Ce portail est géré avec Association Jeunesse Sénégal." in french
+    assert "Ce qui se passe après votre signalement" in french
+    assert "nous trouvons où ils sont hébergés et demandons leur retrait" in french
+    english = client.get("/portal/senegal/?lang=en").content.decode()
+    assert "This portal is run together with Association Jeunesse Sénégal." in english
+    assert "What happens after you report" in english
+
+
+def test_the_thank_you_page_keeps_the_portal_and_shows_the_link_to_copy(
+    client: Client, senegal: Portal
+) -> None:
+    location = post_report(client, "/portal/senegal/", urls="http://x.test/", lang="fr")["Location"]
+    response = client.get(location)
+    page = response.content.decode()
+    assert "Portail du Sénégal" in page and 'lang="fr"' in page
+    # The link itself, as text to select (works without JavaScript), and the copy button.
+    link = "http://testserver" + location.replace("?new=1", "")
+    assert f'value="{link}" readonly' in page
+    assert "Votre lien de suivi privé" in page and "Copier le lien" in page
+    assert "/static/openhotline/copy-link.js" in page
+    # "Make another report" goes back to the portal, not to the hotline's own form.
+    assert 'href="/portal/senegal/"' in page
+    assert "no-store" in response["Cache-Control"]

@@ -1,7 +1,7 @@
 """Public reporting pages: the report form, country portals and private status links."""
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -113,7 +113,7 @@ def status(request: HttpRequest, reference: str, secret: str) -> HttpResponse:
     )
     # One answer for "no such report" and "wrong secret": references cannot be probed.
     if found is None or not secret_matches(found, secret):
-        raise Http404("No such report")
+        return status_not_found(request)
     items = found.items.select_related("case").order_by("position")
     with translation.override(found.language or settings.LANGUAGE_CODE):
         outcomes = [
@@ -126,7 +126,26 @@ def status(request: HttpRequest, reference: str, secret: str) -> HttpResponse:
         response = render(
             request,
             "intake/status.html",
-            {"report": found, "outcomes": outcomes, "is_new": request.GET.get("new") == "1"},
+            {
+                "report": found,
+                "outcomes": outcomes,
+                "is_new": request.GET.get("new") == "1",
+                # The thank-you page keeps the portal's branding, and shows the link to copy.
+                "portal": found.portal,
+                "status_link": request.build_absolute_uri(request.path),
+                "report_again": (
+                    reverse("intake:portal", args=[found.portal.slug])
+                    if found.portal and found.portal.is_active
+                    else reverse("intake:report")
+                ),
+            },
         )
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def status_not_found(request: HttpRequest) -> HttpResponse:
+    """A status link that leads nowhere, in the visitor's language, with what to do next."""
+    response = render(request, "intake/status_not_found.html", status=404)
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response

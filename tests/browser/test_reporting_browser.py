@@ -4,12 +4,12 @@ import re
 
 import pytest
 from django.test import Client
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from openhotline.accounts.models import User
 from openhotline.cases.models import Case
 from openhotline.intake.models import Portal, Report
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import assert_accessible, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -115,3 +115,71 @@ def test_an_administrator_edits_a_portal_in_the_admin(
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_text("was added successfully")).to_be_visible()
     assert Portal.objects.get(slug="nepal").welcome_for("en") == "Report safely."
+
+
+def test_the_thank_you_page_keeps_the_portal_and_copies_the_status_link(
+    page: Page, live_server
+) -> None:
+    from openhotline.accounts.models import Organisation, OrganisationKind
+
+    partner = Organisation.objects.create(
+        name="Association Jeunesse Sénégal", kind=OrganisationKind.PORTAL_PARTNER, country="SN"
+    )
+    Portal.objects.create(
+        slug="senegal", name="Portail du Sénégal", country="SN", languages=["fr", "en"],
+        organisation=partner,
+    )  # fmt: skip
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    page.goto(f"{live_server.url}/portal/senegal/")
+    expect(
+        page.get_by_text("Ce portail est géré avec Association Jeunesse Sénégal.")
+    ).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="Ce qui se passe après votre signalement")
+    ).to_be_visible()
+    page.get_by_label("Adresses web (une par ligne)").fill("http://forum-nl.test/thread")
+    page.get_by_role("button", name="Envoyer le signalement").click()
+
+    # The thank-you page keeps the portal's name and language…
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(page.locator(".site-header")).to_contain_text("Portail du Sénégal")
+    # …and shows the private link as text, with a button that copies it.
+    link = page.get_by_label("Votre lien de suivi privé")
+    status_url = page.url.replace("?new=1", "")
+    expect(link).to_have_value(status_url)
+    page.get_by_role("button", name="Copier le lien").click()
+    expect(page.get_by_role("status").filter(has_text="Copié")).to_be_visible()
+    assert page.evaluate("() => navigator.clipboard.readText()") == status_url
+    assert_accessible(page)
+
+    # The link copied works in a fresh visit; "make another report" leads back to the portal.
+    page.goto(status_url)
+    expect(page.get_by_role("heading", name="Suivi du signalement")).to_be_visible()
+    page.get_by_role("link", name="Faire un autre signalement").click()
+    expect(page).to_have_url(f"{live_server.url}/portal/senegal/")
+
+
+def test_a_mistyped_status_link_says_what_to_do_in_french(browser: Browser, live_server) -> None:
+    context = browser.new_context(locale="fr-FR")
+    page = context.new_page()
+    response = page.goto(f"{live_server.url}/report/status/R-AAAA-AAAA-AAAA/wrong/")
+    assert response is not None and response.status == 404
+    expect(page.get_by_role("heading", name="Nous ne trouvons pas ce signalement")).to_be_visible()
+    page.get_by_role("link", name="Signaler des contenus d'abus sexuels sur enfants").click()
+    expect(
+        page.get_by_role("heading", name="Signaler des contenus d'abus sexuels sur enfants")
+    ).to_be_visible()
+    assert_accessible(page)
+    context.close()
+
+
+def test_a_member_signs_in_on_a_page_that_does_not_say_staff(
+    page: Page, live_server, member: User
+) -> None:
+    page.goto(f"{live_server.url}/members/")
+    expect(page.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
+    expect(page.locator("body")).not_to_contain_text("Staff sign-in")
+    assert "staff" not in page.title().lower()
+    assert_accessible(page)
+    sign_in(page, member)
+    expect(page).to_have_url(f"{live_server.url}/members/")
