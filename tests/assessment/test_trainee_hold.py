@@ -77,7 +77,8 @@ def test_a_trainees_criminal_decision_sends_nothing_until_qa_agrees(
     assert decision.held_for_qa and decision.qa == "training"
     case.refresh_from_db()
     assert case.state == CaseState.AWAITING_ACTION
-    assert "held until QA agrees" in case.transitions.last().reason
+    last = case.transitions.last()
+    assert last is not None and "held until QA agrees" in last.reason
     # A stray act_on (a retried task, a person) changes nothing either.
     assert "held until QA agrees" in takedown.act_on(case.pk)
     assert not Action.objects.filter(case=case).exists()
