@@ -10,7 +10,7 @@ from openhotline.assessment.models import AssessorProfile, Decision
 from openhotline.takedown.models import Action
 from tests.assessment.test_case_screen import GRADE_A
 from tests.assessment.test_review import decided_case
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import assert_accessible, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,6 +35,7 @@ def test_a_reviewer_stays_blind_until_they_submit_and_the_trainees_work_waits(
     main = page.locator("main")
     for giveaway in ("criminal", "alice-analyst", NOTES, "awaiting action"):
         expect(main).not_to_contain_text(giveaway, ignore_case=True)
+    assert_accessible(page)
 
     # WHEN they start the review from there
     page.get_by_role("button", name=f"Start the review of case #{case_id}").click()
