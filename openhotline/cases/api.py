@@ -8,6 +8,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import generics, serializers
 
 from openhotline.api.plumbing import NewestActivityFirst
+from openhotline.assessment.blinding import BLIND_STATE, blinded_ids, without_blinded
 from openhotline.cases.models import Case, CaseKind, CaseState, CaseTransition
 from openhotline.cases.search import SearchError, search_cases
 
@@ -32,6 +33,16 @@ class CaseSerializer(serializers.ModelSerializer[Case]):
             "id", "kind", "url", "host", "state", "report_count", "created_at",
             "last_reported_at", "channel", "portal",
         ]  # fmt: skip
+
+    def to_representation(self, instance: Case) -> dict[str, Any]:
+        shown = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is not None and instance.pk in blinded_ids(request):
+            # Under this person's blind review: nothing that follows the decision.
+            shown["state"] = BLIND_STATE
+            if "transitions" in shown:
+                shown["transitions"] = []
+        return shown
 
 
 class CaseDetailSerializer(CaseSerializer):
@@ -96,9 +107,12 @@ class CaseListView(generics.ListAPIView[Case]):
 
     def get_queryset(self) -> QuerySet[Case]:
         try:
-            return filtered_cases(self.request.query_params)
+            cases = filtered_cases(self.request.query_params)
         except SearchError as problem:
             raise serializers.ValidationError({"q": [str(problem)]}) from None
+        if any(self.request.query_params.get(name) for name in ("state", "q")):
+            cases = without_blinded(cases, self.request)
+        return cases
 
 
 class CaseDetailView(generics.RetrieveAPIView[Case]):

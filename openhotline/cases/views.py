@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from openhotline.accounts.access import staff_required
+from openhotline.assessment.blinding import blind_page, blinded_for, blinded_ids, without_blinded
 from openhotline.cases.api import filtered_cases
 from openhotline.cases.models import Case, CaseKind, CaseState
 from openhotline.cases.search import SearchError, search_cases
@@ -29,11 +30,16 @@ def inbox(request: HttpRequest) -> HttpResponse:
         cases, understood, search_error = Case.objects.none(), None, str(problem)
     else:
         cases, understood, search_error = found.cases, found.understood, ""
+    if any(request.GET.get(name) for name in ("state", "q")):
+        # Found by what followed a decision: a case under this person's blind review
+        # must not be in the list at all.
+        cases = without_blinded(cases, request)
     page, next_cursor = _page(
         cases.order_by("-last_reported_at", "-id"), request.GET.get("before", "")
     )
     context = {
         "cases": page,
+        "blinded": blinded_ids(request),
         "next_cursor": next_cursor,
         "understood": understood,
         "search_error": search_error,
@@ -81,7 +87,6 @@ def _query_without_cursor(request: HttpRequest) -> str:
 @require_GET
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     case = get_object_or_404(Case.objects.select_related("latest_report__portal"), pk=case_id)
-    from openhotline.assessment.blinding import blind_page, blinded_for
 
     if (review := blinded_for(request.user, case)) is not None:
         return blind_page(request, case, review)
