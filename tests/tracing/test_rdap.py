@@ -15,7 +15,8 @@ import httpx
 import pytest
 
 from openhotline.tracing import rdap
-from openhotline.tracing.rdap import Bootstrap, BootstrapRegistry, Outcome, RdapClient
+from openhotline.tracing.rdap import Outcome, RdapClient
+from openhotline.tracing.rdap_bootstrap import Bootstrap, BootstrapRegistry
 
 BOOTSTRAP = "https://bootstrap.test/rdap/"
 

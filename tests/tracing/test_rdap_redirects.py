@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from openhotline.tracing.rdap import Bootstrap, Outcome, RdapClient
+from openhotline.tracing.rdap import Outcome, RdapClient
+from openhotline.tracing.rdap_bootstrap import Bootstrap
 from tests.evidence.netfixtures import Canary, FakeDNS, Handler, HTTPServer
 
 REGISTRY = "127.77.3.1"
