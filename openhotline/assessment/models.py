@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from openhotline import grading
+from openhotline.cases.outcomes import Stage as OutcomeStage
 
 GRADE_CHOICES = [(code, label) for code, label in grading.GRADES.items()]
 AGE_CHOICES = [(code, label) for code, label in grading.AGE_BANDS.items()]
@@ -310,18 +311,27 @@ class Recusal(models.Model):
 
 
 class OutcomeMessage(models.Model):
-    """A reporter who left contact details was told the outcome of a decision: one row per
-    report and decision, so a retried task never writes twice."""
+    """A reporter who left contact details was told where a case of their report stands:
+    one row per report, decision, stage and occasion (a later removal after a re-upload),
+    so a retried or repeated task never tells anyone twice. A mail may carry several rows
+    (a report's cases that changed together). `claimed_at` is set, and committed, before
+    the mail server is asked, so two workers never send the same row."""
 
     report = models.ForeignKey("intake.Report", on_delete=models.CASCADE, related_name="+")
     decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="+")
+    stage = models.CharField(max_length=20, choices=OutcomeStage.choices)
+    occasion = models.PositiveIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     problem = models.CharField(max_length=500, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["report", "decision"], name="one_outcome_message")
+            models.UniqueConstraint(
+                fields=["report", "decision", "stage", "occasion"],
+                name="one_outcome_message_per_stage",
+            )
         ]
 
     def __str__(self) -> str:
-        return f"outcome of decision {self.decision_id} for report {self.report_id}"
+        return f"{self.stage} of decision {self.decision_id} for report {self.report_id}"

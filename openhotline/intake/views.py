@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from openhotline.assessment.followups import closure_reason_of
 from openhotline.cases.outcomes import public_outcome
 from openhotline.intake.forms import ReportForm
 from openhotline.intake.models import Channel, Portal, Report
@@ -116,13 +115,12 @@ def status(request: HttpRequest, reference: str, secret: str) -> HttpResponse:
         return status_not_found(request)
     items = found.items.select_related("case").order_by("position")
     with translation.override(found.language or settings.LANGUAGE_CODE):
-        outcomes = [
-            {
-                "position": item.position,
-                "outcome": public_outcome(item.case.state, closure_reason_of(item.case_id)),
-            }
-            for item in items
-        ]
+        outcomes = []
+        for item in items:
+            outcome = public_outcome(item.case)
+            outcomes.append(
+                {"position": item.position, "outcome": outcome.text, "stage": outcome.stage}
+            )
         response = render(
             request,
             "intake/status.html",

@@ -271,6 +271,16 @@ def flag_needs_person(action: Action, why: str) -> None:
 
 
 _WITH_LINK = frozenset({ActionKind.NOTICE, ActionKind.CHASE, ActionKind.ESCALATION})
+# Actions a reporter hears of ("we sent a notice", "we passed it to …"); chase-ups and
+# police notifications add nothing they need to know.
+TOLD_TO_REPORTERS = frozenset(
+    {
+        ActionKind.NOTICE,
+        ActionKind.PARTNER_REFERRAL,
+        ActionKind.POLICE_REFERRAL,
+        ActionKind.INTELLIGENCE,
+    }
+)
 
 
 def _mark_sent(action: Action, now: datetime | None = None) -> str:
@@ -289,4 +299,8 @@ def _mark_sent(action: Action, now: datetime | None = None) -> str:
         )
         action.state, action.sent_at = ActionState.SENT, now
         schedule.notice_sent(action)
+        if action.kind in TOLD_TO_REPORTERS:
+            from openhotline.assessment.reporter_updates import queue_updates
+
+            queue_updates(action.case_id)  # "action taken" (once: the rows say who was told)
     return f"{action.reference}: sent to {action.recipient}"

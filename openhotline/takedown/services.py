@@ -253,6 +253,9 @@ def _confirm_removal(case: Case, check: Recheck) -> str:
     verify_at = check.at + timedelta(seconds=settings.REMOVAL_VERIFY_SECONDS)
     schedule.plan(case.pk, verify_at, "verify", 0)
     record("takedown.removed", actor=None, obj=case, data={"seconds": seconds})
+    from openhotline.assessment.reporter_updates import queue_updates
+
+    queue_updates(case.pk)  # "removed on <date>"
     return f"case {case.pk}: removal confirmed after {seconds} s"
 
 
@@ -408,7 +411,11 @@ def police_cleared(action: Action, actor: Any) -> None:
 
 
 def cancel_pending(case_id: int, why: str) -> int:
-    """Stop what has not gone out yet (a decision reversed by QA)."""
+    """Stop what has not gone out yet (a decision reversed by QA); the reporters hear
+    the corrected outcome."""
+    from openhotline.assessment.reporter_updates import queue_updates
+
+    queue_updates(case_id)
     return Action.objects.filter(
         case_id=case_id, state__in=[ActionState.PENDING, ActionState.WAITING]
     ).update(state=ActionState.CANCELLED, problem=why[:500])
