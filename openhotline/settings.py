@@ -465,6 +465,9 @@ SEND_RETRY_DELAYS = [
 ]
 # A send still unfinished this long after it was due is queued again (its worker died).
 SEND_STALL_SECONDS = env_int("OPENHOTLINE_SEND_STALL_SECONDS", 300, minimum=1)
+# Reporters hear of a notice sent or a removal confirmed this many seconds later, so
+# several cases of one report that move together make one mail (decisions go at once).
+REPORTER_UPDATE_DELAY_SECONDS = env_int("OPENHOTLINE_REPORTER_UPDATE_DELAY_SECONDS", 60, minimum=0)
 
 # --- Member feeds and the matching API ---------------------------------------------------
 # Pre-generated snapshot files (with their signed manifests) of the big feeds.
