@@ -1,7 +1,9 @@
 """The analyst's pages: the queue, the case screen (reveal, grade, decide) and welfare.
 
-The case screen is one server-rendered page; reveals and grades are htmx posts that
-return the one media group they changed. Everything also works as plain forms.
+The case screen is one server-rendered page: a grid of media groups and one grading
+panel for the focused group. Reveals and grades are htmx posts that return the one group
+they changed, with the counters beside it swapped out of band. Everything also works as
+plain forms: each group links to `?group=<id>`, which renders the panel for it.
 """
 
 from typing import Any
@@ -161,11 +163,13 @@ def screen_context(request: HttpRequest, ws: Workspace, **extra: Any) -> dict[st
     profile = welfare.profile_for(request.user)
     captures = list(case.captures.all()[:1])
     suggested_criminal = any(g.is_csam for g in grades.values())
+    group_views = [_group_view(ws, g, grades, revealed) for g in groups]
     return {
         "ws": ws,
         "case": case,
-        "groups": [_group_view(ws, g, grades, revealed) for g in groups],
-        "graded_count": sum(1 for g in groups if all(m in grades for m in g.media_ids)),
+        "groups": group_views,
+        "focus": _focused(group_views, request.GET.get("group", "")),
+        "graded_count": graded_count(groups, grades),
         "capture": captures[0] if captures else None,
         "items": case.report_items.select_related("report").order_by("-report__created_at")[:50],
         "profile": profile,
@@ -179,6 +183,19 @@ def screen_context(request: HttpRequest, ws: Workspace, **extra: Any) -> dict[st
         "tor": case.host.endswith(".onion"),
         **extra,
     }
+
+
+def graded_count(groups: list[Group], grades: dict[int, MediaGrade]) -> int:
+    return sum(1 for g in groups if all(m in grades for m in g.media_ids))
+
+
+def _focused(views: list[dict[str, Any]], wanted: str) -> dict[str, Any] | None:
+    """The group the grading panel is for: the one asked for (`?group=`, the no-script
+    way to choose), else the first still to grade, else the first."""
+    for view in views:
+        if str(view["lead"].pk) == wanted:
+            return view
+    return next((v for v in views if v["grade"] is None), views[0] if views else None)
 
 
 def _group_view(
@@ -266,7 +283,7 @@ def reveal(
     request: HttpRequest, case_id: int, media_id: int, review_id: int | None = None
 ) -> HttpResponse:
     ws = open_workspace(request.user, case_id, review_id)
-    _groups, _group = _media_in_case(ws, media_id)
+    _groups, group = _media_in_case(ws, media_id)
     media = get_object_or_404(Media, pk=media_id)
     profile = welfare.profile_for(request.user)
     counters = welfare.counters(request.user, profile)
@@ -279,12 +296,16 @@ def reveal(
     shown = welfare.reveal(request.user, ws.case, media)
     return render(
         request,
-        "assessment/_revealed.html",
+        "assessment/_reveal_response.html",
         {
             "media": media,
             "reveal": shown,
             "profile": profile,
             "counters": welfare.counters(request.user, profile),
+            # The group's "reveal before grading" line and any refusal shown for it are
+            # out of date now: both are swapped out of band.
+            "lead_id": group.lead.media.pk,
+            "ws": ws,
         },
     )
 
@@ -297,7 +318,7 @@ def grade(
     ws = open_workspace(request.user, case_id, review_id)
     if not ws.can_grade:
         raise PermissionDenied("Resolving managers choose between grades; they do not grade.")
-    _groups, group = _media_in_case(ws, media_id)
+    groups, group = _media_in_case(ws, media_id)
     errors: dict[str, str] = {}
     try:
         given = parse_grade(request.POST)
@@ -312,12 +333,14 @@ def grade(
         context = {
             "g": _group_view(ws, group, grades, revealed, request.POST if errors else None),
             "errors": errors,
-            **keys_context(),
+            "graded_count": graded_count(groups, grades),
+            "group_count": len(groups),
         }
-        return render(request, "assessment/_group.html", context, status=422 if errors else 200)
+        return render(request, "assessment/_graded.html", context, status=422 if errors else 200)
     for message in errors.values():
         messages.error(request, message)
-    return redirect(_screen_url(ws))
+    # Without script: back to the screen, the panel still on this group if it was refused.
+    return redirect(_screen_url(ws) + (f"?group={group.lead.media.pk}" if errors else ""))
 
 
 def keys_context() -> dict[str, Any]:
@@ -349,8 +372,17 @@ def decide_case(request: HttpRequest, case_id: int) -> HttpResponse:
         context = screen_context(request, ws, decision_errors=bad.errors, posted=request.POST)
         return render(request, "assessment/case.html", context, status=422)
     verdict = "criminal: passed on for action" if decision.criminal else "closed"
-    messages.success(request, f"Case #{case_id} decided ({verdict}).")
-    return redirect("assessment:queue")
+    # Straight on to the next case (claimed now, so nobody else takes it meanwhile).
+    following = queue.claim_next(request.user)
+    if following is None:
+        messages.success(request, f"Case #{case_id} decided ({verdict}). Nothing else is waiting.")
+        return redirect("assessment:queue")
+    messages.success(
+        request,
+        f"Case #{case_id} decided ({verdict}). Case #{following.pk} is next and claimed "
+        "for you; release it if you are stopping here.",
+    )
+    return redirect("assessment:case", case_id=following.pk)
 
 
 @assessors_only
