@@ -254,3 +254,55 @@ def test_the_thank_you_page_keeps_the_portal_and_shows_the_link_to_copy(
     # "Make another report" goes back to the portal, not to the hotline's own form.
     assert 'href="/portal/senegal/"' in page
     assert "no-store" in response["Cache-Control"]
+
+
+def test_a_portals_status_page_follows_the_case_in_its_language(
+    client: Client, senegal: Portal, analyst
+) -> None:
+    """Issue 15, item 1: the status page said "being worked on" after a removal."""
+    import html
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    from openhotline.assessment.models import Decision, Review
+    from openhotline.takedown.models import Action, Removal
+    from openhotline.tracing.models import Trace
+
+    location = post_report(client, "/portal/senegal/", urls="http://suivi.test/a")["Location"]
+    case = Case.objects.get()
+
+    def stage() -> str:
+        page = html.unescape(client.get(location).content.decode())
+        found = re.search(r'data-stage="([a-z_]+)"', page)
+        assert found is not None and "suivi.test" not in page
+        return f"{found.group(1)}: {page}"
+
+    assert stage().startswith("received: ")
+    Case.objects.filter(pk=case.pk).update(state=CaseState.AWAITING_ACTION)
+    decision = Decision.objects.create(
+        case=case, analyst=analyst, criminal=True, mapping="uk", site_type="website",
+        qa="training", held_for_qa=True,
+    )  # fmt: skip
+    Review.objects.create(decision=decision)
+    # Held until QA agrees: still "being assessed", never "criminal".
+    held = stage()
+    assert held.startswith("received: ") and "Reçu, en cours d'examen" in held
+    Decision.objects.filter(pk=decision.pk).update(held_for_qa=False, released_at=timezone.now())
+    Review.objects.filter(decision=decision).update(state="agreed")
+    assert stage().startswith("criminal: ")
+    Case.objects.filter(pk=case.pk).update(state=CaseState.ACTIONED)
+    trace = Trace.objects.create(case=case, host="suivi.test", country="FR")
+    Action.objects.create(
+        case=case, trace=trace, kind="police_referral", state="sent", sent_at=timezone.now(),
+        reference="NSTATUS1", recipient="police@example.org",
+    )  # fmt: skip
+    acted = stage()
+    assert acted.startswith("action_taken: ")
+    assert "Nous l'avons transmis à la police du pays où il est hébergé (France)." in acted
+    Case.objects.filter(pk=case.pk).update(state=CaseState.REMOVED)
+    when = timezone.make_aware(datetime(2026, 5, 1, 12, 0))
+    Removal.objects.create(case=case, confirmed_at=when, how="Gone")
+    gone = stage()
+    assert gone.startswith("removed: ") and "Nous avons constaté le 1 mai 2026" in gone
+    assert "Retiré" in gone and "Nous agissons" not in gone
