@@ -183,3 +183,53 @@ def test_a_member_signs_in_on_a_page_that_does_not_say_staff(
     assert_accessible(page)
     sign_in(page, member)
     expect(page).to_have_url(f"{live_server.url}/members/")
+
+
+def test_the_status_page_follows_a_case_to_removal(page: Page, live_server, analyst) -> None:
+    """Issue 15, item 1: the reporter's page said "being worked on" after a removal."""
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    from openhotline.assessment.models import Decision
+    from openhotline.cases.models import CaseState
+    from openhotline.takedown.models import Action, Removal
+    from openhotline.tracing.models import Trace
+
+    page.goto(f"{live_server.url}/report/?lang=fr")
+    page.get_by_label("Adresses web (une par ligne)").fill("http://followed.test/page")
+    page.get_by_role("button", name="Envoyer le signalement").click()
+    status_url = page.url.replace("?new=1", "")
+    outcome = page.locator(".outcomes li")
+    expect(outcome).to_have_attribute("data-stage", "received")
+    case = Case.objects.get()
+
+    # Decided criminal: the reporter reads it, in French, on the next visit.
+    Case.objects.filter(pk=case.pk).update(state=CaseState.AWAITING_ACTION)
+    Decision.objects.create(
+        case=case, analyst=analyst, criminal=True, mapping="uk", site_type="website"
+    )
+    page.goto(status_url)
+    expect(outcome).to_have_attribute("data-stage", "criminal")
+    expect(outcome).to_contain_text("Examiné : illégal, action en préparation")
+
+    # A notice went to the host.
+    Case.objects.filter(pk=case.pk).update(state=CaseState.ACTIONED)
+    trace = Trace.objects.create(case=case, host="followed.test", country="GB")
+    Action.objects.create(
+        case=case, trace=trace, kind="notice", state="sent", sent_at=timezone.now(),
+        reference="NBROWSER1", recipient="abuse@host.test",
+    )  # fmt: skip
+    page.goto(status_url)
+    expect(outcome).to_have_attribute("data-stage", "action_taken")
+    expect(outcome).to_contain_text("Nous avons envoyé une notification à l'entreprise")
+
+    # Removal confirmed: the date, in French.
+    Case.objects.filter(pk=case.pk).update(state=CaseState.REMOVED)
+    when = timezone.make_aware(datetime(2026, 2, 14, 9, 30))
+    Removal.objects.create(case=case, confirmed_at=when, how="Gone")
+    page.goto(status_url)
+    expect(outcome).to_have_attribute("data-stage", "removed")
+    expect(outcome).to_contain_text("Nous avons constaté le 14 février 2026 qu'il a été retiré.")
+    expect(page.locator("main")).not_to_contain_text("followed.test")
+    assert_accessible(page)
