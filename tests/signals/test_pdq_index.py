@@ -11,15 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from openhotline.signals import pdq_index
-from openhotline.signals.pdq_index import (
-    FORMAT_VERSION,
-    PdqIndex,
-    SnapshotError,
-    codes_from_hex,
-    default_parts,
-    part_lengths,
-)
+from openhotline.signals import pdq_snapshot
+from openhotline.signals.pdq_index import PdqIndex, SnapshotError, codes_from_hex
+from openhotline.signals.pdq_layout import default_parts, part_lengths
+from openhotline.signals.pdq_snapshot import FORMAT_VERSION
 
 Codes = npt.NDArray[np.uint8]
 
@@ -404,14 +399,14 @@ def test_failed_save_keeps_the_previous_snapshot(saved, data, monkeypatch, failu
     if failure == "write":
         real_open = open
         monkeypatch.setattr(
-            pdq_index, "open", lambda p, m: FailingFile(real_open(p, m), 50_000), raising=False
+            pdq_snapshot, "open", lambda p, m: FailingFile(real_open(p, m), 50_000), raising=False
         )
     else:
 
         def no_fsync(fd: int) -> None:
             raise OSError(5, "Input/output error")
 
-        monkeypatch.setattr(pdq_index.os, "fsync", no_fsync)
+        monkeypatch.setattr(pdq_snapshot.os, "fsync", no_fsync)
     with pytest.raises(OSError, match=r"No space left|Input/output error"):
         bigger.save(path)
     monkeypatch.undo()
