@@ -413,9 +413,24 @@ def welfare_settings(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "assessment/welfare.html",
-        {"profile": profile, "errors": errors, "counters": welfare.counters(request.user, profile)},
+        {
+            "profile": profile,
+            "errors": {WELFARE_FIELDS[name]: message for name, message in errors.items()},
+            "counters": welfare.counters(request.user, profile),
+            # What an empty limit means: the hotline's, never the person's own last one.
+            "default_hourly": settings.REVEALS_PER_HOUR,
+            "default_daily": settings.REVEALS_PER_DAY,
+        },
         status=422 if errors else 200,
     )
+
+
+# The welfare form's fields as its labels name them (errors say which, in words).
+WELFARE_FIELDS = {
+    "blur_strength": "Blur strength",
+    "hourly_reveal_limit": "Reveals per hour",
+    "daily_reveal_limit": "Reveals per day",
+}
 
 
 def _apply_welfare(profile: AssessorProfile, data: Any) -> dict[str, str]:

@@ -334,3 +334,121 @@ def test_an_item_too_slow_to_decode_is_still_shown_revealed_as_a_download_and_gr
     original = client.get(f"/staff/media/{slow.pk}/original/?reveal={found.group(1)}")
     assert original.status_code == 200 and "attachment" in original["Content-Disposition"]
     assert grade(client, case.pk, slow.pk, GRADE_A).count("Graded: UK A") == 1
+
+
+def _panel_action(page: str) -> str:
+    """Where the one grading form posts (the panel's group)."""
+    forms = re.findall(r'<form class="grade" method="post" action="([^"]+)"', page)
+    assert len(forms) == 1, forms  # one panel, not a form under every picture
+    return forms[0]
+
+
+def test_one_grading_panel_for_the_focused_group_chosen_by_link_without_script(analyst) -> None:
+    case = make_case([picture(1), picture(2), picture(3)])
+    client = verified_client(analyst)
+    claim(client)
+    leads = lead_ids(client, case.pk)
+    page = client.get(f"/staff/assess/cases/{case.pk}/").content.decode()
+    base = f"/staff/assess/cases/{case.pk}/media"
+    # The panel starts on the first group still to grade; each tile links to its own.
+    assert _panel_action(page) == f"{base}/{leads[0]}/grade/"
+    for lead in leads:
+        assert f'href="?group={lead}#grade-panel"' in page
+    chosen = client.get(f"/staff/assess/cases/{case.pk}/?group={leads[2]}").content.decode()
+    assert _panel_action(chosen) == f"{base}/{leads[2]}/grade/"
+    assert (
+        f'id="group-{leads[2]}" tabindex="0" data-lead="{leads[2]}" aria-current="true"' in chosen
+    )
+    # A group that is not this case's is ignored, not an error.
+    other = client.get(f"/staff/assess/cases/{case.pk}/?group=999999").content.decode()
+    assert _panel_action(other) == f"{base}/{leads[0]}/grade/"
+
+    # Without script: a refused grade comes back to the same group, saying why.
+    refused = client.post(f"{base}/{leads[2]}/grade/", {"grade": "adult"})
+    assert refused.status_code == 302 and refused["Location"].endswith(f"?group={leads[2]}")
+    again = client.get(refused["Location"]).content.decode()
+    assert _panel_action(again) == f"{base}/{leads[2]}/grade/"
+    assert "Reveal the item before grading it" in again
+    # Graded groups step aside: the panel goes to the next one still to grade.
+    reveal(client, case.pk, leads[0])
+    assert client.post(f"{base}/{leads[0]}/grade/", {"grade": "adult"}).status_code == 302
+    after = client.get(f"/staff/assess/cases/{case.pk}/").content.decode()
+    assert _panel_action(after) == f"{base}/{leads[1]}/grade/"
+
+
+def _oob(fragment: str, element_id: str) -> str:
+    found = re.search(rf'<[^>]*id="{element_id}"[^>]*hx-swap-oob[^>]*>(.*?)</', fragment, re.S)
+    assert found is not None, f"no out-of-band #{element_id} in {fragment[:2000]}"
+    return found.group(1)
+
+
+def test_the_counter_and_the_reveal_line_are_swapped_out_of_band(analyst) -> None:
+    case = make_case([picture(1), picture(2)])
+    client = verified_client(analyst)
+    claim(client)
+    first, _second = lead_ids(client, case.pk)
+    page = client.get(f"/staff/assess/cases/{case.pk}/").content.decode()
+    assert "0 of 2 groups graded" in page
+    assert re.search(
+        rf'id="status-{first}">\s*<span class="reveal-first">Reveal before grading', page
+    )
+    # A refusal comes with its reason for the panel, and the unchanged counter.
+    refused = grade(client, case.pk, first, {"grade": "adult"}, status=422)
+    assert "Reveal the item before grading it" in _oob(refused, "grade-errors")
+    assert _oob(refused, "graded-count").strip() == "0 of 2 groups graded"
+    # The reveal changes the item's line and clears the refusal it answers.
+    revealed = reveal(client, case.pk, first)
+    assert _oob(revealed, f"status-{first}").strip() == "Revealed · ready to grade"
+    assert re.search(
+        r'<div id="grade-errors" role="alert" hx-swap-oob="innerHTML"></div>', revealed
+    )
+    # A grade saved moves the counter on.
+    saved = grade(client, case.pk, first, {"grade": "adult"})
+    assert _oob(saved, "graded-count").strip() == "1 of 2 groups graded"
+    assert "<li" not in _oob(saved, "grade-errors")
+
+
+@override_settings(QA_SHARE_PERCENT=0)
+def test_a_decision_opens_the_next_case_claimed_and_the_last_one_the_queue(analyst) -> None:
+    from openhotline.assessment.models import Claim
+
+    first = make_case([picture(1)])
+    second = make_case([picture(2)])
+    client = verified_client(analyst)
+    assert claim(client) == first.pk
+    _grade_all(client, first.pk, {"grade": "adult"})
+    closing = {**DECIDE, "criminal": "no", "closure_reason": "not_csam"}
+    response = client.post(f"/staff/assess/cases/{first.pk}/decide/", closing)
+    # THEN the next case opens, already the analyst's, with word of the last one
+    assert response.status_code == 302
+    assert response["Location"] == f"/staff/assess/cases/{second.pk}/"
+    assert Claim.objects.get(case=second).analyst == analyst
+    page = client.get(response["Location"]).content.decode()
+    assert f"Case #{first.pk} decided (closed)" in page
+    assert 'href="/staff/assess/">Back to the queue</a>' in page
+    _grade_all(client, second.pk, {"grade": "adult"})
+    last = client.post(f"/staff/assess/cases/{second.pk}/decide/", closing)
+    assert last.status_code == 302 and last["Location"] == "/staff/assess/"
+    queue_page = client.get("/staff/assess/").content.decode()
+    assert "Nothing else is waiting" in queue_page
+    assert not Claim.objects.exists()
+
+
+def test_error_lists_sit_inside_their_alert_never_an_alert_list(analyst) -> None:
+    """axe's listitem rule: a <ul role="alert"> is no list, so its items are orphans."""
+    case = make_case([picture(1)])
+    client = verified_client(analyst)
+    claim(client)
+    (lead,) = lead_ids(client, case.pk)
+    pages = [
+        client.post(f"/staff/assess/cases/{case.pk}/decide/", {"criminal": "maybe"}),
+        client.post("/staff/assess/welfare/", {"blur_strength": "0"}),
+        client.post(
+            f"/staff/assess/cases/{case.pk}/media/{lead}/grade/", {"grade": "x"}, headers=HTMX
+        ),
+    ]
+    for response in pages:
+        html = response.content.decode()
+        assert response.status_code == 422
+        assert not re.search(r'<ul[^>]*role="alert"', html), html
+        assert re.search(r'<div[^>]*role="alert"[^>]*>\s*<ul', html), html

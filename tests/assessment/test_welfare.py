@@ -89,3 +89,28 @@ def test_a_revealed_video_is_muted_with_speed_controls_and_no_autoplay(analyst) 
     assert "<video" in fragment and " muted" in fragment and "autoplay" not in fragment
     assert 'data-rate="2"' in fragment
     assert reveal is not None
+
+
+def test_the_limit_help_says_what_an_empty_field_means_after_a_limit_is_saved(analyst) -> None:
+    """Saving 3 an hour made the help read "(empty: 3)": the saved limit, not what an empty
+    field gives (the hotline's limit)."""
+    client = verified_client(analyst)
+    saved = client.post(
+        "/staff/assess/welfare/",
+        {"blur_strength": "12", "greyscale": "1", "hourly_reveal_limit": "3"},
+    )
+    assert saved.status_code == 302
+    page = client.get("/staff/assess/welfare/").content.decode()
+    assert "(empty: 3)" not in page and "empty: 600" not in page
+    assert "Leave empty for the hotline's usual limit (150 an hour)." in page
+    assert "Leave empty for the hotline's usual limit (600 a day)." in page
+    assert re.search(r'name="hourly_reveal_limit" min="1" value="3"', page)
+    assert re.search(r'name="daily_reveal_limit" min="1" value=""', page)
+    # Each box sits in its label (the page's CSS puts them on one line: label.check).
+    assert re.search(r'<label class="check"><input type="checkbox" name="greyscale"', page)
+    # An error names the field in words, not its form name.
+    refused = client.post(
+        "/staff/assess/welfare/", {"blur_strength": "12", "daily_reveal_limit": "x"}
+    )
+    assert b"Reveals per day: Give a whole number" in refused.content
+    assert b"daily_reveal_limit:" not in refused.content
