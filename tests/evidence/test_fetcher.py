@@ -11,11 +11,8 @@ from typing import Any
 
 import pytest
 
-from openhotline.evidence.net.fetcher import (
-    DEFAULT_USER_AGENT,
-    FetchLimits,
-    SafeFetcher,
-)
+from openhotline.evidence.net.fetcher import SafeFetcher
+from openhotline.evidence.net.limits import DEFAULT_USER_AGENT, FetchLimits
 from openhotline.evidence.net.resolver import ErrorKind
 from tests.evidence.netfixtures import (
     Canary,

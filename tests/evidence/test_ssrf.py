@@ -17,7 +17,8 @@ from urllib.parse import quote
 
 import pytest
 
-from openhotline.evidence.net.fetcher import FetchLimits, SafeFetcher
+from openhotline.evidence.net.fetcher import SafeFetcher
+from openhotline.evidence.net.limits import FetchLimits
 from tests.evidence.netfixtures import (
     Canary,
     FakeDNS,
