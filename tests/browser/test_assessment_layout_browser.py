@@ -83,7 +83,7 @@ def test_the_resolve_table_keeps_its_columns_and_names_the_differences_in_words(
     page.set_viewport_size({"width": 1280, "height": 800})
     page.goto(f"{live_server.url}/staff/qa/{review.pk}/resolve/")
     sign_in(page, manager)
-    table = page.locator("table.resolve-table")
+    table = page.locator("main form table")
     expect(table).to_be_visible()
     # THEN the differences are in words, not field names
     expect(table.locator("tbody tr td").nth(1)).to_have_text("Category, Age band")
