@@ -214,6 +214,8 @@ def resolve(
                 actor=manager,
                 reason=f"QA resolution of review {locked.pk}",
             )
+            if not was_held:  # reporters were told the first verdict: tell the settled one
+                tasks.tell_reporters_task.enqueue(decision.pk)
             from openhotline.feeds import url_list
             from openhotline.takedown import services as takedown
             from openhotline.takedown.tasks import enqueue_act_on
