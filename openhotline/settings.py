@@ -3,6 +3,8 @@
 Every variable is listed in README.md ("Configuration"). Bad values fail loudly at start-up
 (`openhotline.env.ConfigError`); missing secrets and risky combinations are reported by
 system checks (`openhotline.checks`).
+
+One file on purpose, over the ~500 lines other modules keep to: Django reads one settings module.
 """
 
 from datetime import timedelta

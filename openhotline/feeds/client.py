@@ -9,7 +9,8 @@ keys are URLs as the hotline normalises them (lower-case scheme and host, no def
 no fragment).
 
 Standalone on purpose: the standard library and `cryptography`, never Django, so a member
-can copy this one file and run it.
+can copy this one file and run it. That is also why it is one file, over the ~500 lines
+other modules keep to: split, it would be several files to copy and keep in step.
 
 How it syncs. The first run downloads a snapshot, then the changes after the snapshot's
 cursor, page by page, until the hotline says there are no more; later runs ask only for
