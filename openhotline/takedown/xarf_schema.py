@@ -51,6 +51,7 @@ def _is_hostname(value: object) -> bool:
 
 @functools.lru_cache(maxsize=4)
 def _validator(schema_dir: Path) -> Any:
+    # Here, not at the top: jsonschema is a dev dependency (see the module docstring).
     from jsonschema import Draft202012Validator, FormatChecker
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT202012
@@ -93,7 +94,7 @@ def validate(report: Mapping[str, Any], *, schema_dir: Path | None = None) -> li
         return []
     try:
         importlib.import_module("jsonschema")  # each time: the validator below is cached
-        from referencing.exceptions import Unresolvable
+        from referencing.exceptions import Unresolvable  # a dev dependency, as above
     except ImportError:
         return []
     validator = _validator(directory.resolve())
