@@ -10,11 +10,15 @@ Generates a scenario in a fresh SQLite database under var/ (removed at the end):
 another unknown picture of the same case. Every picture carries a "truth" label (a grade
 label on a benign picture); `--benign-share` of the cases hold no CSAM label and are to be
 closed. gunicorn serves the platform on 127.0.0.1; Chromium signs in as an analyst and
-works the queue from the keyboard only: Enter claims the next case, `j`/`k` move, `v`
-reveals, a digit pair or a letter grades, Enter confirms a known hash's grade, `d` goes to
-the decision, Tab/arrows/Enter choose and submit it. Every `page.keyboard.press` is
+works the queue from the keyboard only: Enter on the queue claims the first case, `j`/`k`
+move between the tiles (the one grading panel follows the focused tile), `v` reveals, a
+digit pair or a letter grades, Enter confirms a known hash's grade, `d` goes to the
+decision, Tab/arrows/Enter choose and submit it; a decision opens the next case, already
+claimed, so only the first case costs a claim key. Every `page.keyboard.press` is
 counted; the screen is only read. Afterwards the database is checked: every case decided
-as its truth says, every item graded as labelled, every reveal counted.
+as its truth says, every item graded as labelled, every reveal counted. CPU seconds (the
+server, the browser with its driver, this process, everything else on the machine) and
+the load average are reported beside the figures, so a busy machine shows.
 
 Bounded: a fixed number of cases, 10 s per browser step, a deadline (`--deadline`,
 default 1,650 s) after which no case is started, and a hard stop two minutes later. Exit
@@ -26,6 +30,7 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -272,6 +277,78 @@ def stop_server() -> None:
     _server = None
 
 
+# --- What the machine spent -------------------------------------------------------------
+
+
+def machine_busy_s() -> float:
+    """CPU seconds every process on the machine has spent busy so far (/proc/stat)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_s(root: int) -> float:
+    """CPU seconds of a live process and its descendants (their reaped children included)."""
+    parents: dict[int, int] = {}
+    spent: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # Fields after the command name: state ppid ... utime(12) stime cutime cstime.
+            after = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # ended meanwhile
+        parents[int(entry.name)] = int(after[1])
+        spent[int(entry.name)] = sum(int(x) for x in after[11:15]) / tick
+    tree, grew = {root}, True
+    while grew:
+        more = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return sum(spent.get(pid, 0.0) for pid in tree)
+
+
+@dataclass
+class CpuMark:
+    """A point in time to measure the driving window from."""
+
+    machine: float
+    server: float
+    everything_here: float  # this process, its browser and the server
+    this_process: float
+    load: tuple[float, float, float]
+
+    @classmethod
+    def now(cls, server_pid: int) -> "CpuMark":
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return cls(
+            machine=machine_busy_s(),
+            server=tree_cpu_s(server_pid),
+            everything_here=tree_cpu_s(os.getpid()),
+            this_process=usage.ru_utime + usage.ru_stime,
+            load=os.getloadavg(),
+        )
+
+
+def cpu_spent(start: CpuMark, end: CpuMark, wall: float) -> dict[str, Any]:
+    server = end.server - start.server
+    here = end.everything_here - start.everything_here
+    bench = end.this_process - start.this_process
+    machine = end.machine - start.machine
+    return {
+        "window_seconds": wall,
+        "server_cpu_s": server,
+        "browser_cpu_s": max(0.0, here - server - bench),
+        "bench_process_cpu_s": bench,
+        "other_processes_cpu_s": max(0.0, machine - here),
+        "cores": os.cpu_count(),
+        "load_average_start": list(start.load),
+        "load_average_end": list(end.load),
+    }
+
+
 # --- The analyst at the keyboard --------------------------------------------------------
 
 # What the focus is on, and which groups are still to grade (read off the screen).
@@ -326,10 +403,12 @@ VERDICT_JS = """() => {
     return r ? r.value : '';
 }"""
 
+# Saved: the tile comes back graded and the focus moves on to a tile. Refused: the one
+# grading panel lists why in #grade-errors.
 GRADED_JS = """id => {
+    if (document.querySelector('#grade-errors li')) return true;
     const g = document.getElementById(id);
     if (!g) return false;
-    if (g.querySelector('.errors')) return true;
     const el = document.activeElement;
     return g.classList.contains('graded') && el && el.isConnected && el.matches('li.group');
 }"""
@@ -340,6 +419,7 @@ REVEALED_JS = """id => {
 }"""
 
 CLOSURE_REASON = "not_csam"
+CASE_SCREEN = r"/staff/assess/cases/(\d+)/$"
 VERDICT = "#decision input[name=criminal]"
 DECIDE_OR_VERDICT = "#decision input[name=criminal], #decision button[type=submit]"
 
@@ -440,10 +520,14 @@ class Analyst:
         page = self.page
         self.run = run = CaseRun()
         started = time.perf_counter()
-        self.wait_for_queue_button()
-        with page.expect_navigation():
-            self.press("Enter", "claim")
-        found = re.search(r"/staff/assess/cases/(\d+)/$", page.url)
+        found = re.search(CASE_SCREEN, page.url)
+        if found is None:
+            # On the queue (the first case, or after one landed there): claim from it. After
+            # a decision the screen has already claimed and opened the next case.
+            self.wait_for_queue_button()
+            with page.expect_navigation():
+                self.press("Enter", "claim")
+            found = re.search(CASE_SCREEN, page.url)
         if found is None:
             raise BenchError(f"claiming the next case led to {page.url}")
         run.case_id = int(found.group(1))
@@ -491,7 +575,7 @@ class Analyst:
                 self.press(self.not_csam_key[grade], "grade keys")
         # Saved: the group comes back graded and the focus goes on to the next one.
         self.page.wait_for_function(GRADED_JS, arg=group_id)
-        errors = self.page.locator(f"#{group_id} .errors").all_inner_texts()
+        errors = self.page.locator("#grade-errors li").all_inner_texts()
         if errors:
             raise BenchError(f"case {self.run.case_id}, {group_id}: {' '.join(errors)}")
 
@@ -530,9 +614,19 @@ class Analyst:
         self.tab_to(DECIDE_OR_VERDICT, "Tab to Decide")
         with self.page.expect_navigation():
             self.press("Enter", "decision keys", "submit")
-        if not self.page.url.endswith(self.queue_path):
+        self.check_decided()
+
+    def check_decided(self) -> None:
+        """A decision lands on the next case, claimed and opened (or on the queue when
+        nothing else waits), saying the case was decided; a refusal stays on this case."""
+        landed = re.search(CASE_SCREEN, self.page.url)
+        on_queue = self.page.url.endswith(self.queue_path)
+        if (landed is None or int(landed.group(1)) == self.run.case_id) and not on_queue:
             problems = self.page.locator(".form-errors").all_inner_texts()
             raise BenchError(f"case {self.run.case_id}: decision refused: {problems}")
+        said = " ".join(self.page.locator("[role=status] .messages li").all_inner_texts())
+        if f"Case #{self.run.case_id} decided" not in said:
+            raise BenchError(f"case {self.run.case_id}: no word of the decision ({said!r})")
 
     def reload_via_queue(self) -> None:
         """The verdict is pre-selected from the grades when the page was rendered: go to
@@ -604,6 +698,8 @@ def drive(
             sign_in(page, server.url, user)
             analyst = Analyst(page, by_id)
             started = time.monotonic()
+            assert _server is not None
+            mark = CpuMark.now(_server.pid)
             for n in range(1, len(truths) + 1):
                 if time.monotonic() > deadline:
                     stopped = f"deadline reached after {len(runs)} cases"
@@ -616,6 +712,7 @@ def drive(
                 if n % every == 0 or n == len(truths):
                     elapsed = time.monotonic() - started
                     progress(f"{n} / {len(truths)} cases decided, {elapsed:.0f} s in the browser")
+            cpu = cpu_spent(mark, CpuMark.now(_server.pid), time.monotonic() - started)
             context.close()
         finally:
             browser.close()
@@ -623,7 +720,13 @@ def drive(
             log = var / "gunicorn.log"
             tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
             print(f"server log (end):\n{tail}", file=sys.stderr)
-    return {"runs": runs, "problems": problems, "stopped": stopped, "failures": analyst.failures}
+    return {
+        "runs": runs,
+        "problems": problems,
+        "stopped": stopped,
+        "failures": analyst.failures,
+        "cpu": cpu,
+    }
 
 
 # --- Checks and figures -----------------------------------------------------------------
@@ -713,6 +816,7 @@ def figures(
         "outcome_problems": outcome.get("wrong", []),
         "stopped_early": outcome["stopped"],
         "seed_seconds": outcome.get("seed_seconds", 0.0),
+        "cpu": outcome["cpu"],
         "wall_seconds": wall,
     }
 
@@ -763,7 +867,31 @@ def table(result: dict[str, Any]) -> str:
     if result["stopped_early"]:
         rows.append(f"STOPPED EARLY: {result['stopped_early']}")
     rows.append(f"seeding {result['seed_seconds']:.0f} s; wall time {result['wall_seconds']:.0f} s")
+    rows += cpu_rows(result["cpu"], max(result["cases_decided"], 1))
     return "\n".join(rows)
+
+
+def cpu_rows(cpu: dict[str, Any], cases: int) -> list[str]:
+    window = max(cpu["window_seconds"], 1e-9)
+    rows = [
+        f"CPU while driving ({cpu['window_seconds']:.0f} s, {cpu['cores']} cores): "
+        "seconds, per case, cores kept busy",
+    ]
+    for label, name in (
+        ("server (gunicorn)", "server_cpu_s"),
+        ("browser and its driver", "browser_cpu_s"),
+        ("this bench process", "bench_process_cpu_s"),
+        ("other processes", "other_processes_cpu_s"),
+    ):
+        spent = cpu[name]
+        rows.append(f"  {label:<26}{spent:>10.1f}{spent / cases:>10.3f}{spent / window:>10.2f}")
+    start, end = cpu["load_average_start"], cpu["load_average_end"]
+    rows.append(
+        "load average (1, 5, 15 min): "
+        f"{start[0]:.2f} {start[1]:.2f} {start[2]:.2f} at the start, "
+        f"{end[0]:.2f} {end[1]:.2f} {end[2]:.2f} at the end"
+    )
+    return rows
 
 
 def main() -> int:
