@@ -349,7 +349,7 @@ def test_concurrent_image_calls_beyond_the_cap_are_refused_while_the_others_run(
     release = threading.Event()
     real = match_api.examine
 
-    def slow_decoder(data: bytes, **options):  # type: ignore[no-untyped-def]
+    def slow_decoder(data: bytes, **options):
         inside.release()
         assert release.wait(30)
         return real(data, **options)

@@ -8,6 +8,7 @@ import io
 import json
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -97,7 +98,7 @@ def test_a_member_who_pinned_the_published_keys_carries_on_through_a_rollover(
     only_a = tmp_path / "a.pem"
     only_a.write_bytes(signing_keys.public_pem(signing_keys.parse_private(KEY_A).public_key()))
     services.add(FEED, "http://bad-1.test/")
-    quiet = {"warn": lambda message: None}
+    quiet: dict[str, Any] = {"warn": lambda message: None}
     both, alone = tmp_path / "both", tmp_path / "alone"
     client.sync(live_server.url, key, FEED, both, **quiet)  # pins the published file
     client.sync(live_server.url, key, FEED, alone, public_key=only_a, **quiet)

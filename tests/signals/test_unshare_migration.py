@@ -2,6 +2,8 @@
 shared (the safe default), and the members' Hash List is left consistent: their entries
 removed with only their hashes, their history forgotten, old snapshot files void."""
 
+from typing import Any
+
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
@@ -25,7 +27,7 @@ def migrate(targets: list[tuple[str, str]]) -> None:
 def make_list(name: str, source: str, n: int) -> HashList:
     # Made as before the migration: every list shared.
     made = HashList.objects.create(name=name, source=source, share_with_members=True)
-    rows = [(f"row {i}", build_record({"md5": f"{name}{i}".encode().hex().ljust(32, "0"),
+    rows: list[Any] = [(f"row {i}", build_record({"md5": f"{name}{i}".encode().hex().ljust(32, "0"),
                                        "grade": "sexual_posing", "victim_identified": "true"}), [])
             for i in range(n)]  # fmt: skip
     import_records(made, rows, source="test")
@@ -40,7 +42,7 @@ def test_the_migration_unshares_every_list_but_the_own_and_withdraws_their_entri
         police, partner = make_list("caid", ListSource.POLICE, 3), make_list("p", "partner", 2)
         own = make_list("own-grading", ListSource.OWN, 2)
         # A removal made earlier carried everything: it is cut down to the hashes too.
-        retire_entry(police.entries.order_by("pk").first(), "a false positive", actor=None)
+        retire_entry(police.entries.order_by("pk")[0], "a false positive", actor=None)
         feed = services.feed("hash-list")
         tags = {seq: services.tag_of(feed.pk, seq) for seq in range(1, feed.last_seq + 1)}
         before = feed.last_seq
