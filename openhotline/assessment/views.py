@@ -17,8 +17,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openhotline import grading
-from openhotline.assessment import queue, welfare
+from openhotline.assessment import holds, queue, welfare
 from openhotline.assessment.access import REVIEWERS, assessors_only
+from openhotline.assessment.blinding import blinded_for
 from openhotline.assessment.decisions import DecisionErrors, decide, parse_decision
 from openhotline.assessment.grades import (
     FLAG_LABELS,
@@ -33,6 +34,7 @@ from openhotline.assessment.models import (
     AssessorProfile,
     Claim,
     ClosureReason,
+    Decision,
     Mapping,
     MediaGrade,
     Sex,
@@ -138,14 +140,20 @@ def skip(request: HttpRequest, case_id: int) -> HttpResponse:
 def case_screen(request: HttpRequest, case_id: int) -> HttpResponse:
     case = get_object_or_404(Case, pk=case_id)
     if not queue.holds(case, request.user):
-        claim_row = Claim.objects.filter(case=case).select_related("analyst").first()
+        # A person blind to the case's QA review learns only that it is under review: its
+        # state, or who holds it, would give the first assessment away.
+        blinded = blinded_for(request.user, case) is not None
+        claim_row = (
+            None if blinded else Claim.objects.filter(case=case).select_related("analyst").first()
+        )
         return render(
             request,
             "assessment/not_held.html",
             {
                 "case": case,
+                "blinded": blinded,
                 "claim": claim_row,
-                "assessable": queue.assessable().filter(pk=case.pk).exists(),
+                "assessable": not blinded and queue.assessable().filter(pk=case.pk).exists(),
             },
             status=409,
         )
@@ -371,7 +379,7 @@ def decide_case(request: HttpRequest, case_id: int) -> HttpResponse:
     except DecisionErrors as bad:
         context = screen_context(request, ws, decision_errors=bad.errors, posted=request.POST)
         return render(request, "assessment/case.html", context, status=422)
-    verdict = "criminal: passed on for action" if decision.criminal else "closed"
+    verdict = _verdict_said(decision)
     # Straight on to the next case (claimed now, so nobody else takes it meanwhile).
     following = queue.claim_next(request.user)
     if following is None:
@@ -383,6 +391,15 @@ def decide_case(request: HttpRequest, case_id: int) -> HttpResponse:
         "for you; release it if you are stopping here.",
     )
     return redirect("assessment:case", case_id=following.pk)
+
+
+def _verdict_said(decision: Decision) -> str:
+    """What the analyst is told their decision led to: nothing follows a held one yet."""
+    if not decision.criminal:
+        return "closed"
+    if holds.is_held(decision.case):
+        return "criminal: held until QA agrees"
+    return "criminal: passed on for action"
 
 
 @assessors_only

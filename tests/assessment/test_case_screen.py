@@ -452,3 +452,52 @@ def test_error_lists_sit_inside_their_alert_never_an_alert_list(analyst) -> None
         assert response.status_code == 422
         assert not re.search(r'<ul[^>]*role="alert"', html), html
         assert re.search(r'<div[^>]*role="alert"[^>]*>\s*<ul', html), html
+
+
+@override_settings(QA_SHARE_PERCENT=0)
+def test_a_trainees_criminal_decision_is_said_to_wait_for_qa_not_to_go_on(analyst) -> None:
+    from openhotline.assessment.models import AssessorProfile
+    from tests.conftest import make_user
+
+    # GIVEN an analyst in training and one who is not
+    AssessorProfile.objects.create(user=analyst, in_training=True)
+    trained = make_user("tess-analyst", "analyst")
+    for user, said, not_said in (
+        (analyst, "criminal: held until QA agrees", "passed on for action"),
+        (trained, "criminal: passed on for action", "held until QA agrees"),
+    ):
+        case = make_case([picture(user.pk)], url=f"http://said-{user.pk}.test/")
+        client = verified_client(user)
+        assert claim(client) == case.pk
+        _grade_all(client, case.pk, GRADE_A)
+        # WHEN each decides their case criminal
+        response = client.post(f"/staff/assess/cases/{case.pk}/decide/", DECIDE)
+        assert response.status_code == 302
+        # THEN the word they get says what follows: for the trainee, nothing yet
+        page = client.get(response["Location"]).content.decode()
+        assert f"Case #{case.pk} decided ({said})" in page
+        assert not_said not in page
+        assert Decision.objects.get(case=case).held_for_qa == (user == analyst)
+
+
+@override_settings(QA_SHARE_PERCENT=100)
+def test_the_not_held_page_tells_a_blind_reviewer_only_that_the_case_is_under_review(
+    analyst, qa_reviewer
+) -> None:
+    from tests.assessment.test_review import decided_case
+
+    decision, _leads = decided_case(analyst, [GRADE_A])
+    address = f"/staff/assess/cases/{decision.case_id}/"
+    # A reviewer who could take the review, and then the one doing it, are blind to it.
+    reviewer = verified_client(qa_reviewer)
+    waiting = reviewer.get(address)
+    assert reviewer.post(f"/staff/qa/{decision.review.pk}/start/").status_code == 302
+    doing = reviewer.get(address)
+    for page in (waiting, doing):
+        text = page.content.decode()
+        assert page.status_code == 409 and "Under QA review" in text
+        assert "awaiting action" not in text.lower() and "criminal" not in text.lower()
+        assert "alice-analyst" not in text
+    # The analyst who decided is not blind: the page says the case's state.
+    own = verified_client(analyst).get(address).content.decode()
+    assert "criminal: awaiting action" in own.lower() and "Under QA review" not in own
