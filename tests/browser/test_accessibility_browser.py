@@ -164,3 +164,59 @@ def test_qa_review_screen_is_accessible(
     sweep.check("blind review screen")
     sweep.visit("/staff/qa/")
     sweep.assert_clean()
+
+
+def test_pages_showing_a_message_are_accessible(
+    page: Page, live_server: Any, analyst: User, manager: User, qa_reviewer: User
+) -> None:
+    """A message after an action sits in a status region around its list (a <ul> with
+    role=status is no list to assistive technology: axe's listitem rule)."""
+    from django.test import override_settings
+
+    from openhotline.assessment.review import start
+    from openhotline.tracing.models import PartnerHotline
+
+    PartnerHotline.objects.update_or_create(country="NL", defaults={"name": "Offlimits"})
+    hash_list = known_list([picture(42)], grade="non_penetrative", age_band="3-6")
+    with override_settings(QA_SHARE_PERCENT=100):  # sampled for QA: a waiting review
+        decision, _leads = decided_case(analyst, [GRADE_A])
+    case = make_case([picture(43)], url="http://needs-person.test/")
+    type(case).objects.filter(pk=case.pk).update(needs_person="the host's desk bounced")
+
+    page.goto(f"{live_server.url}/staff/routing/")
+    sign_in(page, manager)
+    sweep = Sweep(page, live_server.url)
+
+    def shown(message: str, name: str) -> None:
+        expect(page.get_by_role("status").filter(has_text=message)).to_have_count(1)
+        sweep.check(name)  # every page's violations are named together at the end
+
+    # The routing page after saving
+    page.get_by_text("Edit NL").click()
+    page.locator("details[open] input[name$='-email']").fill("referrals@offlimits.test")
+    page.get_by_role("button", name="Save NL").click()
+    shown("Offlimits (NL) saved", "routing page after saving")
+    # A hash list's page after its settings are saved
+    page.goto(f"{live_server.url}/staff/lists/{hash_list.name}/")
+    page.get_by_role("button", name="Save settings").click()
+    shown("Settings saved", "hash list page after saving its settings")
+    # A feed's entries page after adding one
+    page.goto(f"{live_server.url}/staff/feeds/keyword-list/")
+    page.get_by_label("Term").fill("Cheese Pizza")
+    page.get_by_label("Language").fill("en")
+    page.get_by_role("button", name="Add to the Keyword List").click()
+    shown("is added to the Keyword List", "feed entries page after adding an entry")
+    # The QA reviews list saying a review was taken meanwhile
+    page.goto(f"{live_server.url}/staff/qa/")
+    start(decision.review, qa_reviewer)  # someone else starts it first
+    page.get_by_role("button", name=f"Review case #{decision.case_id}").click()
+    shown("This review is not waiting any more", "QA reviews list with a message")
+    # The agreement page after a manager changes an analyst's QA
+    page.goto(f"{live_server.url}/staff/qa/agreement/")
+    page.get_by_role("button", name=f"Save for {analyst.get_username()}").click()
+    shown(f"QA for {analyst.get_username()} updated", "QA agreement page after saving")
+    # The case record after a manager has seen to what needed a person
+    page.goto(f"{live_server.url}/staff/cases/{case.pk}/")
+    page.get_by_role("button", name="Seen to").click()
+    shown(f"Case {case.pk}: marked as seen to", "case record with a message")
+    sweep.assert_clean()
