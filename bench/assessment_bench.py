@@ -602,19 +602,23 @@ class Analyst:
             self.reload_via_queue()
             if self.verdict_shown() != want:
                 raise BenchError(f"case {self.run.case_id}: cannot get the verdict to {want}")
-        if not truth.criminal:
+        # The screen fills in the likeliest closure reason; the analyst reads it and goes
+        # there only to change it.
+        if not truth.criminal and self.closure_reason() != CLOSURE_REASON:
             self.tab_to("#decision select[name=closure_reason]", "Tab to the closure reason")
             for _ in range(8):
-                value = self.page.eval_on_selector(
-                    "#decision select[name=closure_reason]", "s => s.value"
-                )
-                if value == CLOSURE_REASON:
+                if self.closure_reason() == CLOSURE_REASON:
                     break
                 self.press("ArrowDown", "decision keys", "choose the closure reason")
         self.tab_to(DECIDE_OR_VERDICT, "Tab to Decide")
         with self.page.expect_navigation():
             self.press("Enter", "decision keys", "submit")
         self.check_decided()
+
+    def closure_reason(self) -> str:
+        return str(
+            self.page.eval_on_selector("#decision select[name=closure_reason]", "s => s.value")
+        )
 
     def check_decided(self) -> None:
         """A decision lands on the next case, claimed and opened (or on the queue when
