@@ -59,8 +59,9 @@ def main() -> None:
     from openhotline.intake.models import Channel
     from openhotline.intake.services import accept_report
     from openhotline.intake.validation import check_report
+    from openhotline.simnet.atlas import default_world
     from openhotline.simnet.runner import Simnet
-    from openhotline.simnet.world import SimHost, SimPage, default_world, pages
+    from openhotline.simnet.world import SimHost, SimPage, pages
 
     call_command("migrate", verbosity=0)
     bench_host = SimHost(

@@ -137,8 +137,8 @@ def main() -> None:
     if engine == "PostgreSQL":
         from django.db.models import Q
 
-        from openhotline.cases.api import filtered_cases
-        from openhotline.cases.views import _page
+        from openhotline.casefile.api import filtered_cases
+        from openhotline.casefile.views import _page
 
         query = filtered_cases({}).order_by("-last_reported_at", "-id")
         query = query.filter(last_reported_at__lte=deep.last_reported_at).filter(

@@ -3,6 +3,8 @@
 import os
 import sys
 
+from openhotline.demo.environment import DemoEnvironmentError, adopt
+
 # Commands that must not run on another run's recorded demo settings: run-demo records
 # its own (ports may differ), and generate-secrets is what a deployment runs first.
 _NO_DEMO_ENVIRONMENT = {"run_demo", "generate_secrets"}
@@ -25,8 +27,6 @@ def main() -> None:
 def _adopt_demo_environment() -> None:
     """With no secret in the environment, the demo's (if `make run` ran here), said aloud.
     Without either, settings and checks stop the command naming the missing variable."""
-    from openhotline.demo.environment import DemoEnvironmentError, adopt
-
     try:
         marker = adopt(os.environ)
     except DemoEnvironmentError as exc:

@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from openhotline.cases.api import CaseDetailView, CaseListView
+from openhotline.casefile.api import CaseDetailView, CaseListView
 from openhotline.core.admin_site import StaffAdminSite
 from openhotline.feeds import api as feed_api
 from openhotline.feeds import guides, match_api
@@ -33,9 +33,9 @@ api_v1 = [
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="intake:report", permanent=False)),
     path("", include("openhotline.intake.urls")),
-    path("staff/", include("openhotline.cases.urls")),
+    path("staff/", include("openhotline.casefile.urls")),
     path("staff/", include("openhotline.accounts.urls")),
-    path("staff/", include("openhotline.evidence.urls")),
+    path("staff/", include("openhotline.assessment.evidence_urls")),
     path("staff/", include("openhotline.signals.urls")),
     path("staff/", include("openhotline.assessment.urls")),
     path("staff/", include("openhotline.tracing.urls")),

@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from openhotline.accounts.models import User
 from openhotline.accounts.tokens import issue_token
+from openhotline.casefile.search import SearchError, apply, interpret
 from openhotline.cases.models import Case, CaseKind
-from openhotline.cases.search import SearchError, apply, interpret
 from openhotline.evidence import store
 from openhotline.evidence.models import Capture, CaptureItem, Media
 from openhotline.intake.models import Report

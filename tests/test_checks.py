@@ -5,6 +5,7 @@ import base64
 from django.test import override_settings
 
 from openhotline.core import checks
+from openhotline.signals import checks as signals_checks
 
 
 def ids(messages: list) -> set[str]:
@@ -70,5 +71,5 @@ def test_it_names_a_photodna_implementation_that_cannot_load() -> None:
 
     photodna._load.cache_clear()
     with override_settings(PHOTODNA_IMPLEMENTATION="no.such.module.hash"):
-        assert ids(checks.check_photodna(None)) == {"openhotline.E010"}
-    assert checks.check_photodna(None) == []
+        assert ids(signals_checks.check_photodna(None)) == {"openhotline.E010"}
+    assert signals_checks.check_photodna(None) == []

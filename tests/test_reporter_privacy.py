@@ -41,7 +41,7 @@ def test_no_reporter_address_is_stored_in_the_database_or_cache(settings) -> Non
 def test_forwarded_addresses_are_believed_only_from_trusted_proxies(settings) -> None:
     import ipaddress
 
-    from openhotline.intake.throttle import client_digest
+    from openhotline.core.throttle import client_digest
 
     def digest(remote: str, forwarded: str) -> str:
         request = Client().get("/").wsgi_request
@@ -68,7 +68,7 @@ def test_a_reader_of_the_cache_cannot_test_addresses_against_its_digests(setting
     import hashlib
     import hmac
 
-    from openhotline.intake.throttle import client_digest
+    from openhotline.core.throttle import client_digest
 
     settings.TRUSTED_PROXIES = []
     client = Client(REMOTE_ADDR=ADDRESS)
@@ -94,7 +94,7 @@ def test_the_days_random_half_expires_and_takes_its_digests_with_it(settings) ->
     from datetime import UTC, datetime, timedelta
     from unittest import mock
 
-    from openhotline.intake import throttle
+    from openhotline.core import throttle
 
     settings.TRUSTED_PROXIES = []
     request = Client().get("/").wsgi_request

@@ -13,7 +13,7 @@ from django.test import Client, override_settings
 from django.utils import formats, timezone, translation
 
 from openhotline.assessment.models import Decision, OutcomeMessage
-from openhotline.assessment.tasks import tell_case_reporters_task, tell_reporters_task
+from openhotline.casefile.tasks import tell_case_reporters_task, tell_reporters_task
 from openhotline.cases.models import CaseState
 from openhotline.simnet.runner import Simnet
 from openhotline.simnet.smtp import ReceivedMail

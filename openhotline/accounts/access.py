@@ -8,6 +8,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
+from openhotline.audit.services import record
+
 View = Callable[..., HttpResponse]
 
 
@@ -34,8 +36,6 @@ def role_required(roles: frozenset[str], *, refusal: str, who: str) -> Callable[
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if getattr(request.user, "role", "") not in roles:
-                from openhotline.audit.services import record
-
                 record(refusal, actor=request.user, obj=None, data={"path": request.path[:200]})
                 raise PermissionDenied(f"{who} only.")
             return view(request, *args, **kwargs)

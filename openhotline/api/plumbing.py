@@ -5,7 +5,7 @@ from django.conf import settings
 from rest_framework import exceptions, pagination, parsers, throttling
 from rest_framework.request import Request
 
-from openhotline.intake.throttle import seconds_until_allowed, seconds_until_counted
+from openhotline.core.throttle import seconds_until_allowed, seconds_until_counted
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -66,3 +66,10 @@ class NewestReportFirst(pagination.CursorPagination):
 
 class NewestActivityFirst(pagination.CursorPagination):
     ordering = ("-last_reported_at", "-id")
+
+
+def clean_param(params: Any, name: str, limit: int = 200) -> str:
+    """A query parameter as plain text: control characters (NUL breaks PostgreSQL) out,
+    surrounding space trimmed, length capped."""
+    value = str(params.get(name) or "")
+    return "".join(c for c in value if c.isprintable()).strip()[:limit]

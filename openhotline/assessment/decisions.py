@@ -11,9 +11,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from openhotline.assessment import holds
+from openhotline import pipeline
+from openhotline.assessment import holds, tasks
 from openhotline.assessment.groups import Group
 from openhotline.assessment.models import (
+    Claim,
     ClosureReason,
     Decision,
     MediaGrade,
@@ -136,8 +138,6 @@ def qa_reason(user: Any) -> str:
 def decide(case: Case, user: Any, given: DecisionInput, groups: list[Group]) -> Decision:
     """Record the decision, move the case on or close it, and queue what follows. The
     caller holds the claim; everything here happens together or not at all."""
-    from openhotline.assessment import tasks
-
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
         if not _decidable(locked):
@@ -186,11 +186,8 @@ def decide(case: Case, user: Any, given: DecisionInput, groups: list[Group]) -> 
             },
         )
         if not held:
-            tasks.tell_reporters_task.enqueue(decision.pk)
+            pipeline.start("tell_reporters", decision.pk)
         if given.criminal and not held:
-            from openhotline.feeds import url_list
-            from openhotline.takedown.tasks import enqueue_act_on
-
             if not decision.qa:
                 # A decision under QA is listed by act_on, once no routing rule holds it.
                 worst = max(
@@ -198,8 +195,8 @@ def decide(case: Case, user: Any, given: DecisionInput, groups: list[Group]) -> 
                     key=severity_rank,
                     default="",
                 )
-                url_list.criminal(locked, worst)
-            enqueue_act_on(locked.pk)
+                pipeline.start("list_url", locked, worst)
+            pipeline.start("act_on_case", locked.pk)
         if not decision.qa and settings.CONFIRM_UNREVIEWED_GRADES:
             tasks.confirm_grades_task.enqueue(decision.pk)
     case.state = to_state
@@ -213,31 +210,5 @@ def _decidable(case: Case) -> bool:
 
 
 def _drop_claim(case: Case) -> bool:
-    from openhotline.assessment.models import Claim
-
     deleted, _ = Claim.objects.filter(case=case).delete()
     return bool(deleted)
-
-
-def criminal_decision(case: Case) -> Decision | None:
-    """The case's latest criminal decision, if any."""
-    return Decision.objects.filter(case=case, criminal=True).order_by("-decided_at", "-id").first()
-
-
-def standing_criminal_grades(case: Case) -> list[MediaGrade]:
-    """The standing grades of the case's criminal media (empty without a criminal
-    decision): what notices, rechecks and packages are about."""
-    decision = criminal_decision(case)
-    if decision is None:
-        return []
-    return [g for g in final_grades(decision).values() if g.is_csam]
-
-
-def final_grades(decision: Decision) -> dict[int, MediaGrade]:
-    """The grades that stand: the analyst's, overlaid by a manager's resolution."""
-    first = {g.media_id: g for g in MediaGrade.objects.filter(decision=decision, stage=Stage.FIRST)}
-    review = Review.objects.filter(decision=decision).first()
-    if review is not None:
-        for g in MediaGrade.objects.filter(review=review, stage=Stage.RESOLVED):
-            first[g.media_id] = g
-    return first

@@ -1,5 +1,6 @@
-"""What follows a decision, as background steps that take ids and are safe to run twice:
-telling reporters the outcome, and putting confirmed grades into the own hash list."""
+"""What follows a decision, as a background step that takes ids and is safe to run twice:
+putting confirmed grades into the own hash list. (Telling the reporters is
+`casefile.tasks`, handed on through `openhotline.pipeline`.)"""
 
 from typing import Any
 
@@ -7,22 +8,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from openhotline.assessment.decisions import final_grades
 from openhotline.assessment.groups import provenance
 from openhotline.assessment.models import Decision
-from openhotline.assessment.reporter_updates import tell_reporters_of_case
+from openhotline.assessment.standing import final_grades
 from openhotline.audit.services import record
 from openhotline.signals.lists import import_records
 from openhotline.signals.models import HashList, ListEntry, ListSource, MediaHash
 from openhotline.signals.records import EntryRecord, FieldError, RecordErrors, build_record
-
-
-def tell_reporters(decision_id: int) -> str:
-    """A decision (or its release by QA) was made: tell the case's reporters who left
-    contact details where it stands now (`reporter_updates`: once per stage, in their
-    language). Raises RuntimeError after trying everyone if a send failed."""
-    case_id = Decision.objects.values_list("case_id", flat=True).get(pk=decision_id)
-    return tell_reporters_of_case(case_id)
 
 
 def own_list() -> HashList:

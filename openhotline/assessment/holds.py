@@ -11,7 +11,9 @@ from typing import Any
 
 from django.utils import timezone
 
+from openhotline import pipeline
 from openhotline.assessment.models import Decision, QaReason, Review, ReviewState
+from openhotline.assessment.standing import standing_criminal_grades
 from openhotline.audit.services import record
 from openhotline.cases.models import Case
 from openhotline.grading import severity_rank
@@ -83,12 +85,9 @@ def release(decision: Decision, actor: Any, why: str) -> bool:
 def list_url(case: Case) -> None:
     """Put a criminal case's URL on the URL List with its most severe standing grade
     (idempotent: the same data twice changes nothing)."""
-    from openhotline.assessment.decisions import standing_criminal_grades
-    from openhotline.feeds import url_list
-
     worst = max(
         (g.uk_category for g in standing_criminal_grades(case) if g.uk_category),
         key=severity_rank,
         default="",
     )
-    url_list.criminal(case, worst)
+    pipeline.start("list_url", case, worst)

@@ -13,7 +13,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from openhotline import grading
-from openhotline.cases.outcomes import Stage as OutcomeStage
 
 GRADE_CHOICES = [(code, label) for code, label in grading.GRADES.items()]
 AGE_CHOICES = [(code, label) for code, label in grading.AGE_BANDS.items()]
@@ -308,6 +307,16 @@ class Recusal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} recused from review {self.review_id}"
+
+
+class OutcomeStage(models.TextChoices):
+    """The stages a reporter hears of. Each but the first is news worth a mail."""
+
+    RECEIVED = "received", _("Received, being assessed")
+    NOT_CRIMINAL = "not_criminal", _("Assessed: not criminal")
+    CRIMINAL = "criminal", _("Assessed: criminal, action being prepared")
+    ACTION_TAKEN = "action_taken", _("Action taken")
+    REMOVED = "removed", _("Removed")
 
 
 class OutcomeMessage(models.Model):

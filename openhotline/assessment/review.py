@@ -8,7 +8,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from openhotline.assessment import holds
+from openhotline import pipeline
+from openhotline.assessment import holds, tasks
 from openhotline.assessment.decisions import DecisionErrors, criminal_under
 from openhotline.assessment.groups import Group
 from openhotline.assessment.models import (
@@ -98,8 +99,6 @@ def differences(
 
 def submit(review: Review, user: Any, criminal: bool, groups: list[Group]) -> Review:
     """Close the reviewer's blind grading and compare it with the first."""
-    from openhotline.assessment import tasks
-
     with transaction.atomic():
         locked = Review.objects.select_for_update().select_related("decision").get(pk=review.pk)
         if not reviewing(locked, user):
@@ -144,11 +143,8 @@ def submit(review: Review, user: Any, criminal: bool, groups: list[Group]) -> Re
 def _follow_released(decision: Decision) -> None:
     """What a held criminal decision would have started at once: the reporters' outcome
     and the action (which traces, routes, sends and lists the URL)."""
-    from openhotline.assessment import tasks
-    from openhotline.takedown.tasks import enqueue_act_on
-
-    tasks.tell_reporters_task.enqueue(decision.pk)
-    enqueue_act_on(decision.case_id)
+    pipeline.start("tell_reporters", decision.pk)
+    pipeline.start("act_on_case", decision.case_id)
 
 
 def resolve(
@@ -161,8 +157,6 @@ def resolve(
 ) -> Review:
     """A manager picks the standing grade of each disputed item ("first" or "qa") and the
     final verdict; the case follows the verdict if it changed."""
-    from openhotline.assessment import tasks
-
     with transaction.atomic():
         locked = (
             Review.objects.select_for_update().select_related("decision__case").get(pk=review.pk)
@@ -203,7 +197,7 @@ def resolve(
         if was_held and final_criminal == decision.criminal:
             _follow_released(decision)
         elif was_held:
-            tasks.tell_reporters_task.enqueue(decision.pk)  # the case's outcome, now settled
+            pipeline.start("tell_reporters", decision.pk)  # the case's outcome, now settled
         if final_criminal != decision.criminal:
             to_state = CaseState.AWAITING_ACTION if final_criminal else CaseState.CLOSED
             decision.closure_reason = "" if final_criminal else closure_reason
@@ -215,17 +209,13 @@ def resolve(
                 reason=f"QA resolution of review {locked.pk}",
             )
             if not was_held:  # reporters were told the first verdict: tell the settled one
-                tasks.tell_reporters_task.enqueue(decision.pk)
-            from openhotline.feeds import url_list
-            from openhotline.takedown import services as takedown
-            from openhotline.takedown.tasks import enqueue_act_on
-
+                pipeline.start("tell_reporters", decision.pk)
             if final_criminal:
-                url_list.criminal(decision.case)
-                enqueue_act_on(decision.case_id)
+                pipeline.start("list_url", decision.case)
+                pipeline.start("act_on_case", decision.case_id)
             else:
-                url_list.gone(decision.case, "QA resolution: not criminal")
-                takedown.cancel_pending(decision.case_id, "QA resolution: not criminal")
+                pipeline.start("unlist_url", decision.case, "QA resolution: not criminal")
+                pipeline.start("cancel_actions", decision.case_id, "QA resolution: not criminal")
         record(
             "assessment.resolved",
             actor=manager,

@@ -41,7 +41,9 @@ from openhotline.assessment.models import (
     SiteType,
     Stage,
 )
+from openhotline.assessment.review import open_reviews
 from openhotline.assessment.workspace import Workspace, open_workspace
+from openhotline.audit.services import record
 from openhotline.cases.models import Case
 from openhotline.evidence.models import Media
 
@@ -69,8 +71,6 @@ FLAG_ROWS = [(name, label, FLAG_KEYS[name]) for name, label in FLAG_LABELS.items
 @assessors_only
 @require_GET
 def queue_page(request: HttpRequest) -> HttpResponse:
-    from openhotline.assessment.review import open_reviews
-
     held = queue.held_by(request.user)
     waiting = list(queue.waiting().select_related("latest_report")[:25])
     return render(
@@ -411,8 +411,6 @@ def welfare_settings(request: HttpRequest) -> HttpResponse:
         errors = _apply_welfare(profile, request.POST)
         if not errors:
             profile.save()
-            from openhotline.audit.services import record
-
             record(
                 "assessment.welfare_changed",
                 actor=request.user,

@@ -6,6 +6,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from openhotline import pipeline
 from openhotline.audit.services import record
 from openhotline.cases.models import Case, CaseKind, CaseState, CaseTransition
 from openhotline.urlnorm import host_of
@@ -45,9 +46,7 @@ def attach_report_to_url(normalised_url: str, report: Any) -> tuple[Case, bool]:
     if created:
         _opened(case)
         # In the same transaction: the capture is as durable as the report.
-        from openhotline.evidence.services import request_capture
-
-        request_capture(case)
+        pipeline.start("capture_case", case)
     return case, created
 
 

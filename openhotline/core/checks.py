@@ -9,6 +9,8 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
+from openhotline.core.throttle import parse_rate
+
 
 @register()
 def check_secrets(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[Error]:
@@ -104,8 +106,6 @@ def check_capture_timing(app_configs: Sequence[AppConfig] | None, **kwargs: Any)
 @register()
 def check_rates(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[Error]:
     # Read on every request: a typo would otherwise fail each one with a 500.
-    from openhotline.intake.throttle import parse_rate
-
     errors = []
     for name in ("REPORT_RATE", "STAFF_API_RATE"):
         try:
@@ -130,26 +130,6 @@ def check_sqlite_version(app_configs: Sequence[AppConfig] | None, **kwargs: Any)
                 "INSERT … RETURNING).",
                 hint="Use a newer Python build, or PostgreSQL via DATABASE_URL.",
                 id="openhotline.E009",
-            )
-        ]
-    return []
-
-
-@register()
-def check_photodna(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[Error]:
-    from django.core.exceptions import ImproperlyConfigured
-
-    from openhotline.signals.types.photodna import photodna_implementation
-
-    try:
-        photodna_implementation()
-    except ImproperlyConfigured as exc:
-        return [
-            Error(
-                str(exc),
-                hint="OPENHOTLINE_PHOTODNA_IMPLEMENTATION must name a callable taking image "
-                "bytes and returning 144 bytes, or be empty.",
-                id="openhotline.E010",
             )
         ]
     return []

@@ -7,9 +7,18 @@ from django.db import transaction
 
 from openhotline.accounts.credentials import issue_credentials
 from openhotline.accounts.models import Organisation, OrganisationKind, Role, User
-from openhotline.intake.models import Channel, Portal
+from openhotline.feeds.keys import issue_key
+from openhotline.feeds.models import FeedName, Licence, MemberKey, Membership, Tier
+from openhotline.intake.models import Channel, Portal, Report
 from openhotline.intake.services import accept_report
 from openhotline.intake.validation import check_report
+from openhotline.signals.lists import import_records
+from openhotline.signals.models import HashList
+from openhotline.signals.records import EntryRecord, FieldError, build_record
+from openhotline.signals.types import MD5, PDQ
+from openhotline.simnet import images
+from openhotline.simnet.atlas import default_world
+from openhotline.tracing.models import PartnerHotline, RoutingRule
 
 PORTALS: list[dict[str, Any]] = [
     {
@@ -96,8 +105,6 @@ def seed_staff() -> list[DemoAccount]:
 
 def seed_reports(simnet_urls: list[str]) -> int:
     """A few reports of simnet pages, through each channel, once."""
-    from openhotline.intake.models import Report
-
     if Report.objects.exists():
         return 0
     portal = Portal.objects.filter(slug="senegal").first()
@@ -123,13 +130,6 @@ DEMO_LIST_IMAGES = [
 
 def seed_hash_lists() -> int:
     """A demo police list whose entries are hashes of simnet pictures; once."""
-    from openhotline.signals.lists import import_records
-    from openhotline.signals.models import HashList
-    from openhotline.signals.records import EntryRecord, FieldError, build_record
-    from openhotline.signals.types import MD5, PDQ
-    from openhotline.simnet import images
-    from openhotline.simnet.world import default_world
-
     if HashList.objects.filter(name="demo-police").exists():
         return 0
     # A police list stays with the hotline: the demo member gets none of it.
@@ -160,8 +160,6 @@ def seed_routing() -> int:
     """Demo routing: GB is home (notice + police); NL's hotline takes referrals at a
     simnet address; other countries go to a police contact; US hosts also get our notice.
     Chase-ups come quickly so the demo shows them."""
-    from openhotline.tracing.models import PartnerHotline, RoutingRule
-
     rules: list[dict[str, Any]] = [
         {"country": "GB", "route": "home", "police_contact": "cyber-unit@police.test",
          "chase_after_hours": 1, "escalate_to": "upstream-noc@transit.test"},
@@ -194,9 +192,6 @@ def seed_member() -> DemoMember:
     import base64
 
     from django.utils import timezone
-
-    from openhotline.feeds.keys import issue_key
-    from openhotline.feeds.models import FeedName, Licence, MemberKey, Membership, Tier
 
     org, _ = Organisation.objects.get_or_create(
         name="Demo Platform", defaults={"kind": OrganisationKind.MEMBER, "country": "GB"}

@@ -24,7 +24,7 @@ from django.utils import timezone
 from openhotline.audit.services import record
 from openhotline.cases.models import Case, CaseState
 from openhotline.cases.services import transition
-from openhotline.evidence import decoding, store
+from openhotline.evidence import decoding, services, store, tasks
 from openhotline.evidence import media as media_checks
 from openhotline.evidence.extract import decode_html, find_media_budgeted
 from openhotline.evidence.models import (
@@ -105,8 +105,6 @@ def run_capture(capture_id: int) -> str:
 
 
 def _claim(capture_id: int) -> Capture | None:
-    from openhotline.evidence.tasks import capture_watchdog_task
-
     with transaction.atomic():
         capture = Capture.objects.select_for_update().filter(pk=capture_id).first()
         if capture is None or capture.state != CaptureState.PENDING:
@@ -115,7 +113,7 @@ def _claim(capture_id: int) -> Capture | None:
         capture.started_at = timezone.now()
         capture.save(update_fields=["state", "started_at"])
         # If this worker dies mid-capture, the watchdog puts the capture back in the queue.
-        capture_watchdog_task.using(
+        tasks.capture_watchdog_task.using(
             run_after=capture.started_at + timedelta(seconds=settings.CAPTURE_STALL_SECONDS)
         ).enqueue(capture.pk, capture.started_at.isoformat())
     return capture
@@ -124,8 +122,6 @@ def _claim(capture_id: int) -> Capture | None:
 def restart_if_stalled(capture_id: int, started_at: str) -> str:
     """Re-queue a capture still running long after it started: its worker died. After
     CAPTURE_MAX_RESTARTS such deaths the capture fails, so a poisonous page cannot loop."""
-    from openhotline.evidence.tasks import capture_task
-
     with transaction.atomic():
         capture = Capture.objects.select_for_update().filter(pk=capture_id).first()
         if (
@@ -149,7 +145,7 @@ def restart_if_stalled(capture_id: int, started_at: str) -> str:
         capture.state = CaptureState.PENDING
         capture.problem = f"restarted: the worker stopped during the run begun {started_at}"
         capture.save(update_fields=["state", "problem", "restarts"])
-        capture_task.enqueue(capture.pk)
+        tasks.capture_task.enqueue(capture.pk)
     return "restarted"
 
 
@@ -328,8 +324,6 @@ def _finish(run: _Run, page: FetchResult) -> str:
 def _finish_unsuccessful(
     run: _Run, page: FetchResult, refused: str | None, error: str | None
 ) -> str:
-    from openhotline.evidence.services import request_capture
-
     retry_in = None
     if error and run.capture.attempt <= len(settings.CAPTURE_RETRY_DELAYS):
         retry_in = settings.CAPTURE_RETRY_DELAYS[run.capture.attempt - 1]
@@ -343,7 +337,7 @@ def _finish_unsuccessful(
         capture.save()
         case = Case.objects.get(pk=capture.case_id)
         if retry_in is not None:
-            request_capture(
+            services.request_capture(
                 case, referrer=capture.referrer, user_agent=capture.user_agent,
                 attempt=capture.attempt + 1, delay_seconds=retry_in,
             )  # fmt: skip

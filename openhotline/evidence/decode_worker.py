@@ -12,8 +12,9 @@ def serve(conn: Connection, memory_mb: int) -> None:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "openhotline.settings")
     django.setup()
-    from django.conf import settings
+    from django.conf import settings  # after django.setup(), in this process
 
+    # local import: this process sets Django up first (it starts from a bare interpreter).
     from openhotline.evidence import media
 
     if memory_mb:

@@ -17,6 +17,7 @@ from PIL import Image, ImageFilter, ImageOps
 
 from openhotline.evidence.models import MediaCheck, MediaKind
 from openhotline.signals.types import ComputeResult, compute_all
+from openhotline.signals.types.sniff import sniff
 
 # Pillow refuses images above twice this with DecompressionBombError; our own check
 # (below) refuses above MEDIA_MAX_PIXELS first, with a reason.
@@ -38,42 +39,6 @@ class MediaFacts:
     height: int | None = None
     frames: int | None = None
     duration_seconds: float | None = None
-
-
-_SIGNATURES: list[tuple[bytes, int, str, str, str]] = [
-    # (magic, offset, kind, mime, format)
-    (b"\xff\xd8\xff", 0, MediaKind.IMAGE, "image/jpeg", "JPEG"),
-    (b"\x89PNG\r\n\x1a\n", 0, MediaKind.IMAGE, "image/png", "PNG"),
-    (b"GIF87a", 0, MediaKind.IMAGE, "image/gif", "GIF"),
-    (b"GIF89a", 0, MediaKind.IMAGE, "image/gif", "GIF"),
-    (b"BM", 0, MediaKind.IMAGE, "image/bmp", "BMP"),
-    (b"II*\x00", 0, MediaKind.IMAGE, "image/tiff", "TIFF"),
-    (b"MM\x00*", 0, MediaKind.IMAGE, "image/tiff", "TIFF"),
-    (b"\x1aE\xdf\xa3", 0, MediaKind.VIDEO, "video/webm", "WEBM"),
-    (b"OggS", 0, MediaKind.VIDEO, "video/ogg", "OGG"),
-    (b"FLV", 0, MediaKind.VIDEO, "video/x-flv", "FLV"),
-]
-
-
-def sniff(data: bytes) -> tuple[str, str, str]:
-    """(kind, mime, format) from the first bytes."""
-    for magic, offset, kind, mime, fmt in _SIGNATURES:
-        if data[offset : offset + len(magic)] == magic:
-            return kind, mime, fmt
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return MediaKind.IMAGE, "image/webp", "WEBP"
-    if data[:4] == b"RIFF" and data[8:12] == b"AVI ":
-        return MediaKind.VIDEO, "video/x-msvideo", "AVI"
-    if data[4:8] == b"ftyp":
-        brand = data[8:12]
-        if brand in (b"avif", b"avis"):
-            return MediaKind.IMAGE, "image/avif", "AVIF"
-        if brand in (b"heic", b"heix", b"mif1", b"msf1"):
-            return MediaKind.IMAGE, "image/heic", "HEIC"
-        if brand.startswith(b"qt"):
-            return MediaKind.VIDEO, "video/quicktime", "MOV"
-        return MediaKind.VIDEO, "video/mp4", "MP4"
-    return MediaKind.OTHER, "application/octet-stream", ""
 
 
 def inspect(data: bytes) -> MediaFacts:

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from openhotline.cases.models import Case
+from openhotline.evidence import tasks
 from openhotline.evidence.models import Capture
 
 
@@ -26,8 +27,6 @@ def request_capture(
     default): a visit moments after a report would tell the operator of a link given to
     one person who reported it. `immediate` (a person asked for it) never waits.
     """
-    from openhotline.evidence.tasks import capture_task
-
     if not case.url:
         raise ValueError("only cases with a URL can be captured")
     if not (immediate or delay_seconds or attempt > 1) and not case.captures.exists():
@@ -40,9 +39,9 @@ def request_capture(
         accept_language=settings.CAPTURE_ACCEPT_LANGUAGE,
         attempt=attempt,
     )
-    task = capture_task
+    task = tasks.capture_task
     if delay_seconds:
-        task = capture_task.using(run_after=timezone.now() + timedelta(seconds=delay_seconds))
+        task = tasks.capture_task.using(run_after=timezone.now() + timedelta(seconds=delay_seconds))
     # The database task backend writes the task row in the caller's transaction.
     task.enqueue(capture.pk)
     return capture

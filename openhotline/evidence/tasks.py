@@ -2,14 +2,16 @@
 
 from django.tasks import task
 
-from openhotline.evidence.capture import restart_if_stalled, run_capture
+# A capture queues its own retries and watchdog (capture.py and services.py import this
+# module): they import each other as modules, never names, so any may load first.
+from openhotline.evidence import capture
 
 
 @task(queue_name="default")
 def capture_task(capture_id: int) -> str:
-    return run_capture(capture_id)
+    return capture.run_capture(capture_id)
 
 
 @task(queue_name="default")
 def capture_watchdog_task(capture_id: int, started_at: str) -> str:
-    return restart_if_stalled(capture_id, started_at)
+    return capture.restart_if_stalled(capture_id, started_at)

@@ -33,6 +33,7 @@ from django.views.decorators.http import require_GET
 from openhotline.feeds import exports, hash_list, render, services, signing
 from openhotline.feeds.keys import Problem, licence_of, member_for
 from openhotline.feeds.models import AccessLog, FeedName, MemberKey, Tier
+from openhotline.feeds.tasks import export_task
 
 MAX_LIMIT = 10_000
 
@@ -218,8 +219,6 @@ def _from_file(
 ) -> HttpResponseBase:
     current = exports.newest(name, tier, fmt)
     if exports.is_stale(name, current) and cache.add(f"feeds:export:{name}:{tier}:{fmt}", 1, 900):
-        from openhotline.feeds.tasks import export_task
-
         transaction.on_commit(lambda: export_task.enqueue(name, tier, fmt))
     if current is None:
         raise Problem(

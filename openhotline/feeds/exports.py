@@ -32,7 +32,7 @@ from django.db import connection
 from django.utils import timezone
 
 from openhotline.feeds import render, services, signing
-from openhotline.feeds.hash_list import RECORD_FIELDS, TIER_FIELDS
+from openhotline.feeds.hash_fields import RECORD_FIELDS, TIER_FIELDS
 from openhotline.feeds.models import Feed, FeedItem, FeedName, Tier
 
 KEEP = 2

@@ -1,8 +1,9 @@
 """The members' Hash List: the live entries of every enabled hash list that is shared with
 members, one feed item per entry, keyed by the entry's number (zero-padded, so key order
 is number order). The feed follows the hash lists in the same transaction as each change
-(`signals.lists.entries_changed`); turning a list on, off, or its sharing walks the
-whole list in the background (`tasks.sync_list_task`).
+(`signals.lists` hands each on: "share_hash_entries" in `openhotline.pipeline`); turning a
+list on, off, or its sharing walks the whole list in the background
+(`tasks.sync_list_task`).
 
 What a member sees of an item depends on its licence's tier (`for_tier`): hashes only;
 hashes with the category; or everything the hotline knows that a member may use.
@@ -21,28 +22,21 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Prefetch
 
-from openhotline.feeds import services
-from openhotline.feeds.models import ChangeOp, FeedName, Tier
+from openhotline.feeds import exports, services
+from openhotline.feeds.hash_fields import (  # noqa: F401  (named here by the OpenAPI text)
+    CATEGORY_FIELDS,
+    FULL_FIELDS,
+    RECORD_FIELDS,
+    TIER_FIELDS,
+    WITHHELD_KEEPS,
+)
+from openhotline.feeds.models import ChangeOp, FeedName
+from openhotline.signals.matching import threshold_for
 from openhotline.signals.models import AllowedHash, EntryHash, HashList, ListEntry
+from openhotline.signals.types import HASH_TYPES
 
 NAME = FeedName.HASH_LIST
 BATCH = 2000
-
-CATEGORY_FIELDS = ("uk_category", "interpol_baseline", "vics_category", "non_photographic")
-FULL_FIELDS = (
-    "list", "grade", "age_band", "victim_identified", "offender_identified", "series",
-    "confirmed_by_police", "first_seen",
-)  # fmt: skip
-# Everything record_of may write.
-RECORD_FIELDS = ("hashes", "pdq_quality", *CATEGORY_FIELDS, *FULL_FIELDS)
-# What the feed keeps of an entry of a list that stopped being shared: its last removal's
-# hashes, so a member holding it can drop it by them; no grading metadata, ever again.
-WITHHELD_KEEPS = ("hashes",)
-TIER_FIELDS: dict[str, tuple[str, ...]] = {
-    Tier.BASIC: ("hashes", "pdq_quality"),
-    Tier.CATEGORY: ("hashes", "pdq_quality", *CATEGORY_FIELDS),
-    Tier.FULL: ("hashes", "pdq_quality", *CATEGORY_FIELDS, *FULL_FIELDS),
-}
 
 
 def key_of(entry_id: int) -> str:
@@ -131,8 +125,6 @@ def _sync_chunk(chunk: list[int], reason: str) -> int:
     # A list no longer shared was shared by mistake or its source withdrew consent: the
     # feed's history forgets its entries too, and snapshot files holding them go.
     if withheld and services.redact(NAME, withheld, keep=WITHHELD_KEEPS):
-        from openhotline.feeds import exports
-
         transaction.on_commit(lambda: exports.discard_void(NAME))
     return made
 
@@ -140,9 +132,6 @@ def _sync_chunk(chunk: list[int], reason: str) -> int:
 def _allowed(row: EntryHash, hash_list: HashList, allowed: list[AllowedHash]) -> bool:
     """Whether the list's allow-list cancels this hash: a known false positive (a logo, a
     blank frame) is not sent to members to block, as it would not match here either."""
-    from openhotline.signals.matching import threshold_for
-    from openhotline.signals.types import HASH_TYPES
-
     mine = [a for a in allowed if a.hash_type == row.hash_type]
     if not mine:
         return False

@@ -16,7 +16,7 @@ from typing import Any, BinaryIO, cast
 
 import orjson
 
-from openhotline.feeds.hash_list import CATEGORY_FIELDS, FULL_FIELDS
+from openhotline.feeds.hash_fields import CATEGORY_FIELDS, FULL_FIELDS
 from openhotline.feeds.models import FeedName
 from openhotline.signals.formats import vics
 from openhotline.signals.formats.csv_format import guard

@@ -11,8 +11,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from openhotline.accounts.api_auth import IsHotlineStaff
-from openhotline.api.plumbing import LimitedJSONParser, NewestReportFirst, ReportThrottle
-from openhotline.cases.api import clean_param
+from openhotline.api.plumbing import (
+    LimitedJSONParser,
+    NewestReportFirst,
+    ReportThrottle,
+    clean_param,
+)
 from openhotline.intake.models import Channel, Portal, Report
 from openhotline.intake.services import accept_report
 from openhotline.intake.validation import check_report

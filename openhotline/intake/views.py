@@ -9,11 +9,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from openhotline.cases.outcomes import public_outcome
+from openhotline import pipeline
+from openhotline.core.throttle import seconds_until_allowed
 from openhotline.intake.forms import ReportForm
 from openhotline.intake.models import Channel, Portal, Report
 from openhotline.intake.services import REFERENCE_PATTERN, accept_report, secret_matches
-from openhotline.intake.throttle import seconds_until_allowed
 from openhotline.intake.validation import check_report
 
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
@@ -117,7 +117,7 @@ def status(request: HttpRequest, reference: str, secret: str) -> HttpResponse:
     with translation.override(found.language or settings.LANGUAGE_CODE):
         outcomes = []
         for item in items:
-            outcome = public_outcome(item.case)
+            outcome = pipeline.ask("public_outcome", item.case)
             outcomes.append(
                 {"position": item.position, "outcome": outcome.text, "stage": outcome.stage}
             )

@@ -5,3 +5,7 @@ class SignalsConfig(AppConfig):
     name = "openhotline.signals"
     label = "signals"
     verbose_name = "Signals (hashes)"
+
+    def ready(self) -> None:
+        # local import: app loading; importing it registers the checks.
+        from openhotline.signals import checks  # noqa: F401

@@ -15,12 +15,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db import connection, models, transaction
-from django.dispatch import Signal
 from django.utils import timezone
 
+from openhotline import pipeline
+from openhotline.audit.services import record as audit
 from openhotline.signals.models import EntryChange, EntryHash, HashList, ListEntry
 from openhotline.signals.records import EntryRecord, FieldError
 from openhotline.signals.services import lookup_key
+from openhotline.signals.tasks import REMATCH_PRIORITY, queue_rematch, rematch_entries_task
 
 # Strongest identity first: a file hash names one file; a perceptual one may not.
 IDENTITY_ORDER = ("sha256", "sha1", "md5", "photodna", "pdq", "video")
@@ -30,26 +32,32 @@ ENTRY_FIELDS = (
     "non_photographic", "victim_identified", "offender_identified", "series",
     "confirmed_by_police", "first_seen", "provenance",
 )  # fmt: skip
-# Sent inside the transaction that changed entries (created, updated, retired, restored),
-# with `hash_list` and `entry_ids`: the members' Hash List follows in the same commit.
-entries_changed = Signal()
-# Sent when a list's settings change whether its entries are shared (`hash_list`).
-list_changed = Signal()
-
 # Entries stored in one transaction: a failure loses (and rolls back) at most this many.
 BATCH_SIZE = 1000
+
+
+def entries_changed(hash_list: HashList, entry_ids: list[int]) -> None:
+    """Entries were created, updated, retired or restored, in the caller's transaction:
+    the members' Hash List follows in the same commit."""
+    pipeline.start("share_hash_entries", entry_ids, reason=f"list {hash_list.name}")
+
+
+def list_changed(hash_list: HashList) -> None:
+    """A list's settings changed whether its entries are shared or matched (switched on or
+    off, shared or not, its allow-list): the Hash List walks it again after the commit,
+    and a list switched on is matched against open cases."""
+    pipeline.start("share_hash_list", hash_list.pk)
+    _list_switched(hash_list)
 
 
 def _rematch_open_cases(hash_list: HashList, entry_ids: list[int]) -> None:
     """Entries that may match now: open cases' media are matched against them again
     (`signals.rematch`), queued in this transaction so the change never lands without."""
-    from openhotline.signals.tasks import queue_rematch
-
     if hash_list.enabled:
         queue_rematch(hash_list.pk, entry_ids)
 
 
-def _list_switched(sender: Any, *, hash_list: HashList, **_: Any) -> None:
+def _list_switched(hash_list: HashList) -> None:
     """A list switched on (or its sharing or allow-list changed): all its entries."""
     if not hash_list.enabled:
         return
@@ -57,14 +65,9 @@ def _list_switched(sender: Any, *, hash_list: HashList, **_: Any) -> None:
         low=models.Min("pk"), high=models.Max("pk")
     )
     if bounds["low"] is not None:
-        from openhotline.signals.tasks import REMATCH_PRIORITY, rematch_entries_task
-
         rematch_entries_task.using(priority=REMATCH_PRIORITY).enqueue(
             hash_list.pk, [[bounds["low"], bounds["high"]]]
         )
-
-
-list_changed.connect(_list_switched, dispatch_uid="signals.rematch.list")
 
 
 @dataclass
@@ -202,7 +205,7 @@ class _Batch:
         _insert_changes(changes)
         touched = [entry.pk for entry in created] + list(to_update)
         if touched:
-            entries_changed.send(HashList, hash_list=self.hash_list, entry_ids=touched)
+            entries_changed(self.hash_list, touched)
             _rematch_open_cases(self.hash_list, touched)
 
     def _existing(self) -> tuple[dict[str, ListEntry], dict[tuple[str, str], ListEntry]]:
@@ -370,8 +373,6 @@ def import_records(
 
 def retire_entry(entry: ListEntry, reason: str, *, actor: Any, source: str = "staff") -> bool:
     """Retire an entry so it never matches again; False if it was retired already."""
-    from openhotline.audit.services import record as audit
-
     reason = reason.strip()
     if not reason:
         raise ValueError("a reason is needed to retire an entry")
@@ -385,7 +386,7 @@ def retire_entry(entry: ListEntry, reason: str, *, actor: Any, source: str = "st
         EntryChange.objects.create(entry=entry, action=EntryChange.Action.RETIRED,
                                    changes={"retired": [False, True], "reason": reason[:500]},
                                    source=source, actor=actor, at=now)  # fmt: skip
-        entries_changed.send(HashList, hash_list=entry.hash_list, entry_ids=[entry.pk])
+        entries_changed(entry.hash_list, [entry.pk])
         audit("signals.entry_retired", actor=actor, obj=entry, data={"reason": reason[:500]})
     entry.refresh_from_db()
     return True
@@ -394,8 +395,6 @@ def retire_entry(entry: ListEntry, reason: str, *, actor: Any, source: str = "st
 def restore_entry(entry: ListEntry, reason: str, *, actor: Any) -> bool:
     """Bring a retired entry back. Its hashes are written anew so that every process's
     PDQ index, which follows new hash rows, picks them up again."""
-    from openhotline.audit.services import record as audit
-
     with transaction.atomic():
         now = timezone.now()
         changed = ListEntry.objects.filter(pk=entry.pk, retired_at__isnull=False).update(
@@ -411,7 +410,7 @@ def restore_entry(entry: ListEntry, reason: str, *, actor: Any) -> bool:
         EntryChange.objects.create(entry=entry, action=EntryChange.Action.RESTORED,
                                    changes={"retired": [True, False], "reason": reason[:500]},
                                    source="staff", actor=actor, at=now)  # fmt: skip
-        entries_changed.send(HashList, hash_list=entry.hash_list, entry_ids=[entry.pk])
+        entries_changed(entry.hash_list, [entry.pk])
         _rematch_open_cases(entry.hash_list, [entry.pk])
         audit("signals.entry_restored", actor=actor, obj=entry, data={"reason": reason[:500]})
     entry.refresh_from_db()
@@ -423,8 +422,6 @@ def set_sharing(hash_list: HashList, share: bool, *, actor: Any, via: str = "sta
     with who and how (`via`: "staff", or the command that did it, whose actor is None).
     The members' Hash List follows in the background (`feeds.tasks.sync_list_task`);
     unsharing also makes its history forget the entries. False if it was so already."""
-    from openhotline.audit.services import record as audit
-
     with transaction.atomic():
         locked = HashList.objects.select_for_update().get(pk=hash_list.pk)
         if locked.share_with_members == share:
@@ -435,7 +432,7 @@ def set_sharing(hash_list: HashList, share: bool, *, actor: Any, via: str = "sta
         audit("signals.list_shared" if share else "signals.list_unshared", actor=actor,
               obj=locked, data={"list": locked.name, "source": locked.source,
                                 "via": via})  # fmt: skip
-        list_changed.send(HashList, hash_list=locked)
+        list_changed(locked)
     hash_list.share_with_members, hash_list.updated_at = share, locked.updated_at
     return True
 

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
+from openhotline.cases.models import Case, Priority
 from openhotline.signals import pdq_store
 from openhotline.signals.models import AllowedHash, EntryHash, HashList, ListEntry, Match, MediaHash
 from openhotline.signals.pdq_index import codes_from_hex
@@ -273,8 +274,6 @@ def match_many(media_ids: Iterable[int]) -> list[Match]:
 def suggest_for_case(case_id: int) -> None:
     """Put the most severe grade matched on the case's media on the case, and raise its
     priority: an identified victim's entry first, any known hash next."""
-    from openhotline.cases.models import Case, Priority
-
     matches = list(
         Match.objects.filter(
             Q(media__sightings__capture__case_id=case_id),

@@ -38,6 +38,7 @@ import numpy as np
 import numpy.typing as npt
 from django.db.models import Q, QuerySet
 
+from openhotline.cases.models import Case, CaseState
 from openhotline.signals.matching import (
     EXACT_TYPES,
     find_many,
@@ -74,17 +75,15 @@ def id_ranges(ids: Iterable[int]) -> list[list[int]]:
 
 def open_cases() -> QuerySet[Any]:
     """Cases no analyst has decided yet: what a new entry can still spare a reveal."""
-    from openhotline.cases.models import Case, CaseState
-
     return Case.objects.filter(
         state__in=[CaseState.RECEIVED, CaseState.CAPTURED, CaseState.CAPTURE_FAILED]
     )
 
 
 def open_media_ids() -> QuerySet[Any, Any]:
-    from openhotline.evidence.models import CaptureItem
-
-    return CaptureItem.objects.filter(capture__case__in=open_cases(), media__isnull=False).values(
+    """Media sighted in an open case's captures (followed from the hash rows, through
+    `Media.sightings`: signals sits beneath evidence and never imports it)."""
+    return MediaHash.objects.filter(media__sightings__capture__case__in=open_cases()).values(
         "media_id"
     )
 

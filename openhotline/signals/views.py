@@ -23,6 +23,7 @@ from openhotline.accounts.access import staff_required
 from openhotline.accounts.models import Role, User
 from openhotline.audit.services import record
 from openhotline.cases.models import Case
+from openhotline.signals import pdq_store
 from openhotline.signals.lists import list_changed, restore_entry, retire_entry, set_sharing
 from openhotline.signals.models import (
     AllowedHash,
@@ -187,7 +188,7 @@ def list_settings(request: HttpRequest, name: str) -> HttpResponse:
         record("signals.list_changed", actor=request.user, obj=the_list,
                data={"before": before, "after": after})  # fmt: skip
         if before["enabled"] != after["enabled"]:
-            list_changed.send(HashList, hash_list=the_list)
+            list_changed(the_list)
     messages.success(request, "Settings saved.")
     return redirect("signals:list", name=name)
 
@@ -252,7 +253,7 @@ def allow_hash(request: HttpRequest, name: str) -> HttpResponse:
                    data={"hash_type": hash_type, "value": value[:100], "reason": reason,
                          "allowed": allowed.pk})  # fmt: skip
             # The members' Hash List stops carrying it (the list is walked again).
-            list_changed.send(HashList, hash_list=the_list)
+            list_changed(the_list)
     except IntegrityError:
         messages.error(request, "Not added: that hash is on this list's allow-list already.")
         return redirect("signals:list", name=name)
@@ -285,8 +286,6 @@ def entry_retire(request: HttpRequest, entry_id: int) -> HttpResponse:
         messages.error(request, f"Not retired: {exc}.")
         return redirect("signals:entry", entry_id=entry.pk)
     if done:
-        from openhotline.signals import pdq_store
-
         pdq_store.remove(list(EntryHash.objects.filter(entry=entry).values_list("pk", flat=True)))
     messages.success(request, "Entry retired." if done else "The entry was retired already.")
     return redirect("signals:entry", entry_id=entry.pk)

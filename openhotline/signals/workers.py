@@ -6,15 +6,15 @@ from typing import Any
 
 
 def start() -> None:
-    import django
+    import django  # Django is set up here, in the spawned worker
 
     django.setup()
 
 
 def hash_file(path: str) -> dict[str, Any]:
     """One file's hashes; never raises (unreadable or unhashable files say why)."""
-    from openhotline.evidence.media import sniff
-    from openhotline.signals.types import compute_all
+    from openhotline.signals.types import compute_all  # local import: before django.setup()
+    from openhotline.signals.types.sniff import sniff  # local import: before django.setup()
 
     try:
         data = Path(path).read_bytes()

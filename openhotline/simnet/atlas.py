@@ -285,15 +285,19 @@ def _notice_hosts(delay: float) -> tuple[SimHost, ...]:
     )
 
 
-def build_default_world(delay: float = 1.0) -> World:
+def default_world(notice_delay: float = 1.0) -> World:
+    """The shared world; abuse desks act ``notice_delay`` s after a notice.
+
+    Tests keep the one-second default; the demo passes minutes.
+    """
     return World(
-        hosts=(*_original_hosts(), *_notice_hosts(delay)),
+        hosts=(*_original_hosts(), *_notice_hosts(notice_delay)),
         aliases={
             "www.gallery-one.test": "gallery-one.test",
             "www.imagehost.test": "imagehost.test",
             # Two hops: forum media -> www.imagehost.test -> imagehost.test.
             "media.forum-nl.test": "www.imagehost.test",
         },
-        providers=providers(delay),
+        providers=providers(notice_delay),
         registrars=REGISTRARS,
     )

@@ -25,6 +25,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from .atlas import default_world
 from .dns import SimDNSServer
 from .geo import FILE_NAME, write_mmdb
 from .notices import NoticeDesks
@@ -32,7 +33,7 @@ from .rdap import SimRDAPServer
 from .smtp import MailStore, SimSMTPServer
 from .state import WHOLE_SITE, NetState, NoticeEvent
 from .web import SimWebServer
-from .world import HostingFacts, World, default_world
+from .world import HostingFacts, World
 
 
 class Simnet:

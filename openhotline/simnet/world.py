@@ -416,13 +416,3 @@ def _validate_hosting(world: World, host: SimHost) -> None:
             raise WorldError(f"{host.name}: {host.cdn} is not in a CDN's network")
     if home is not None and home.kind == "cdn":
         raise WorldError(f"{host.name}: origin {host.address} is inside a CDN's network")
-
-
-def default_world(notice_delay: float = 1.0) -> World:
-    """The shared world (see ``simnet.atlas``); abuse desks act ``notice_delay`` s after a notice.
-
-    Tests keep the one-second default; the demo passes minutes.
-    """
-    from .atlas import build_default_world
-
-    return build_default_world(notice_delay)

@@ -21,9 +21,14 @@ from django.template.loader import select_template
 from django.urls import reverse
 from django.utils import timezone
 
-from openhotline import grading
-from openhotline.takedown import xarf
+from openhotline import grading, pipeline
+from openhotline.assessment.standing import criminal_decision, standing_criminal_grades
+from openhotline.audit.services import record
+from openhotline.cases.services import flag_needs_person as flag
+from openhotline.signals.services import hashes_by_media
+from openhotline.takedown import package, schedule, xarf
 from openhotline.takedown.models import Action, ActionKind, ActionState
+from openhotline.tracing.models import PartnerHotline
 
 XARF_KINDS = frozenset(
     {
@@ -61,9 +66,6 @@ def removed_url(action: Action, secret: str) -> str:
 def _evidence(action: Action) -> dict[str, Any]:
     """What the notice says about the content: the standing grades and hashes of its
     criminal media (text only), the first time it was seen."""
-    from openhotline.assessment.decisions import criminal_decision, standing_criminal_grades
-    from openhotline.signals.services import hashes_by_media
-
     decision = criminal_decision(action.case)
     grades = standing_criminal_grades(action.case)
     grades.sort(key=lambda g: -grading.severity_rank(g.uk_category))
@@ -113,8 +115,6 @@ def compose(action: Action, secret: str = "") -> EmailMessage:
     if kind is xarf.XarfEmailMessage:
         xarf.attach_to(message, xarf.build_report(_xarf_input(action, evidence)))
     if action.kind == ActionKind.INTELLIGENCE:
-        from openhotline.takedown import package
-
         message.attach(
             f"intelligence-{action.reference}.zip", package.build(case), "application/zip"
         )
@@ -122,8 +122,6 @@ def compose(action: Action, secret: str = "") -> EmailMessage:
 
 
 def _fingerprint() -> str:
-    from openhotline.takedown import package
-
     return package.fingerprint()
 
 
@@ -131,8 +129,6 @@ def _language(action: Action) -> str:
     """A partner hotline's language; for hosts, French for French-speaking countries
     (templates exist for en and fr; any other language falls back to English)."""
     if action.kind == ActionKind.PARTNER_REFERRAL:
-        from openhotline.tracing.models import PartnerHotline
-
         partner = PartnerHotline.objects.filter(email=action.recipient).first()
         if partner is not None:
             return partner.language
@@ -233,8 +229,6 @@ def permanent_refusal(exc: Exception) -> str:
 def _next_contact(action: Action, refusal: str) -> str:
     """Move the action to its next fallback contact (and raise Redirected to send it now),
     or, with none left, fail it and flag the case for a person."""
-    from openhotline.audit.services import record
-
     with transaction.atomic():
         locked = Action.objects.select_for_update().get(pk=action.pk)
         tried = f"{locked.recipient}: {refusal}"
@@ -265,8 +259,6 @@ def _next_contact(action: Action, refusal: str) -> str:
 
 def flag_needs_person(action: Action, why: str) -> None:
     """An action nobody can send: the case shows it needs a person (audited)."""
-    from openhotline.cases.services import flag_needs_person as flag
-
     flag(action.case_id, f"{action.reference} ({action.get_kind_display()}): {why}")
 
 
@@ -284,9 +276,6 @@ TOLD_TO_REPORTERS = frozenset(
 
 
 def _mark_sent(action: Action, now: datetime | None = None) -> str:
-    from openhotline.audit.services import record
-    from openhotline.takedown import schedule
-
     now = now or timezone.now()
     with transaction.atomic():
         # A problem noted on the way (an unsendable contact skipped) stays on the record.
@@ -300,7 +289,6 @@ def _mark_sent(action: Action, now: datetime | None = None) -> str:
         action.state, action.sent_at = ActionState.SENT, now
         schedule.notice_sent(action)
         if action.kind in TOLD_TO_REPORTERS:
-            from openhotline.assessment.reporter_updates import queue_updates
-
-            queue_updates(action.case_id)  # "action taken" (once: the rows say who was told)
+            # "action taken" (once: the rows say who was told)
+            pipeline.start("tell_case_reporters", action.case_id)
     return f"{action.reference}: sent to {action.recipient}"

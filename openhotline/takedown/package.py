@@ -20,8 +20,16 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.utils import timezone
 
+from openhotline.assessment.standing import (
+    criminal_decision,
+    final_grades,
+    standing_criminal_grades,
+)
 from openhotline.cases.models import Case
 from openhotline.core import signing_keys
+from openhotline.evidence import store
+from openhotline.evidence.models import Media
+from openhotline.signals.services import hashes_by_media
 
 # Before a dedicated signing key, packages signed with this key derived from the master key.
 PURPOSE = "intelligence-package-signing"
@@ -48,9 +56,6 @@ def fingerprint() -> str:
 
 
 def contents(case: Case) -> dict[str, Any]:
-    from openhotline.assessment.decisions import criminal_decision, final_grades
-    from openhotline.signals.services import hashes_by_media
-
     decision = criminal_decision(case)
     grades = list(final_grades(decision).values()) if decision is not None else []
     hashes = hashes_by_media(g.media_id for g in grades)
@@ -127,10 +132,6 @@ def build(case: Case, *, with_media: bool = False) -> bytes:
 
 
 def _criminal_media(case: Case) -> list[tuple[str, bytes]]:
-    from openhotline.assessment.decisions import standing_criminal_grades
-    from openhotline.evidence import store
-    from openhotline.evidence.models import Media
-
     ids = [g.media_id for g in standing_criminal_grades(case)]
     found = []
     for media in Media.objects.filter(pk__in=ids).select_related("blob"):

@@ -14,11 +14,14 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from openhotline.assessment.standing import standing_criminal_grades
 from openhotline.cases.models import Case
 from openhotline.evidence.capture import proxy_for
 from openhotline.evidence.extract import decode_html, find_media
+from openhotline.evidence.models import Capture, CaptureItem, CaptureState
 from openhotline.evidence.net.fetcher import FetchResult, SafeFetcher
 from openhotline.evidence.net.resolver import ErrorKind
+from openhotline.signals.services import hashes_by_media
 from openhotline.takedown.models import RecheckResult
 
 _GONE_ERRORS = frozenset(
@@ -47,8 +50,6 @@ class Pathway:
 
     @classmethod
     def of(cls, case: Case) -> "Pathway":
-        from openhotline.evidence.models import Capture, CaptureState
-
         capture = (
             Capture.objects.filter(case=case, state=CaptureState.DONE)
             .order_by("-finished_at", "-id")
@@ -130,10 +131,6 @@ def _referenced(page: FetchResult) -> set[str] | None:
 
 
 def _media_probe(case: Case, visitor: _Visitor, page: FetchResult) -> Probe:
-    from openhotline.assessment.decisions import standing_criminal_grades
-    from openhotline.evidence.models import CaptureItem
-    from openhotline.signals.services import hashes_by_media
-
     criminal = [g.media_id for g in standing_criminal_grades(case)]
     if not criminal:
         return Probe(RecheckResult.ERROR, "page answers; no criminal media to compare", 200)

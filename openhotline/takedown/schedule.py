@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from openhotline.cases.models import Case, CaseState, CaseTransition
+from openhotline.takedown import tasks
 from openhotline.takedown.models import Action, ActionKind, ActionState, RecheckPlan
 
 
@@ -72,8 +73,6 @@ def anchor_of(case: Case, now: datetime) -> datetime:
 
 def plan(case_id: int, due_at: datetime, reason: str, round_: int) -> RecheckPlan:
     """Make this the case's one pending recheck; any other queued one will do nothing."""
-    from openhotline.takedown.tasks import recheck_task
-
     with transaction.atomic():
         row = RecheckPlan.objects.select_for_update().filter(case_id=case_id).first()
         if row is None:
@@ -81,7 +80,9 @@ def plan(case_id: int, due_at: datetime, reason: str, round_: int) -> RecheckPla
         row.due_at, row.reason, row.round = due_at, reason[:50], round_
         row.generation += 1
         row.save()
-        recheck_task.using(run_after=due_at).enqueue(case_id, reason[:50], round_, row.generation)
+        tasks.recheck_task.using(run_after=due_at).enqueue(
+            case_id, reason[:50], round_, row.generation
+        )
     return row
 
 

@@ -16,11 +16,15 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from openhotline import pipeline
 from openhotline.assessment import holds
+from openhotline.assessment.standing import standing_criminal_grades
 from openhotline.audit.services import record
 from openhotline.cases.models import Case, CaseState
 from openhotline.cases.services import transition
-from openhotline.takedown import schedule
+from openhotline.evidence.models import CaptureItem
+from openhotline.grading import severity_rank
+from openhotline.takedown import notices, schedule, tasks
 from openhotline.takedown.models import (
     Action,
     ActionKind,
@@ -30,7 +34,6 @@ from openhotline.takedown.models import (
     RecheckResult,
     Removal,
 )
-from openhotline.takedown.notices import flag_needs_person, new_reference
 from openhotline.takedown.probe import probe
 from openhotline.tracing.models import Route, Trace
 from openhotline.tracing.routing import (
@@ -48,8 +51,6 @@ _NOT_LIVE = frozenset({RecheckResult.GONE, RecheckResult.MEDIA_GONE})
 
 def act_on(case_id: int) -> str:
     """Trace a case decided criminal and send the work where the rules say."""
-    from openhotline.takedown import tasks
-
     case = Case.objects.get(pk=case_id)
     if case.state != CaseState.AWAITING_ACTION:
         return f"case {case_id} is {case.state}: nothing to do"
@@ -122,9 +123,6 @@ def _media_host_notices(case: Case, route: str) -> list[Action]:
 def criminal_media_hosts(case: Case) -> set[str]:
     from urllib.parse import urlsplit
 
-    from openhotline.assessment.decisions import standing_criminal_grades
-    from openhotline.evidence.models import CaptureItem
-
     criminal = [g.media_id for g in standing_criminal_grades(case)]
     urls = CaptureItem.objects.filter(capture__case=case, media_id__in=criminal).values_list(
         "url", flat=True
@@ -143,7 +141,7 @@ def _create(case: Case, trace: Trace, step: Step, route: str, follows: Any = Non
         trace=trace,
         kind=step.kind,
         state=state,
-        reference=new_reference(),
+        reference=notices.new_reference(),
         recipient=step.recipient,
         route=route,
         not_before=step.not_before,
@@ -152,7 +150,7 @@ def _create(case: Case, trace: Trace, step: Step, route: str, follows: Any = Non
         fallbacks=[list(f) for f in step.fallbacks],
     )
     if state == ActionState.FAILED:
-        flag_needs_person(action, step.problem or "no contact")
+        notices.flag_needs_person(action, step.problem or "no contact")
     return action
 
 
@@ -215,8 +213,6 @@ def _not_live_run(case: Case) -> tuple[datetime, int]:
 def _renotice_after_move(case: Case, trace: Trace) -> None:
     """The content moved to another host: notice the new host, and if it moved to
     another country, do what that country's rules add (a referral, police)."""
-    from openhotline.takedown import tasks
-
     plan = plan_for(case.host, trace)
     steps = [notice_step(trace)]
     previous = trace.previous
@@ -246,16 +242,12 @@ def _confirm_removal(case: Case, check: Recheck) -> str:
         state=ActionState.CANCELLED, problem="removal confirmed"
     )
     transition(case, CaseState.REMOVED, actor=None, reason=f"recheck {check.pk}: {check.detail}")
-    from openhotline.feeds import url_list
-
-    url_list.gone(case, "removal confirmed")
+    pipeline.start("unlist_url", case, "removal confirmed")
     # Once more later: content put back after a removal is common.
     verify_at = check.at + timedelta(seconds=settings.REMOVAL_VERIFY_SECONDS)
     schedule.plan(case.pk, verify_at, "verify", 0)
     record("takedown.removed", actor=None, obj=case, data={"seconds": seconds})
-    from openhotline.assessment.reporter_updates import queue_updates
-
-    queue_updates(case.pk)  # "removed on <date>"
+    pipeline.start("tell_case_reporters", case.pk)  # "removed on <date>"
     return f"case {case.pk}: removal confirmed after {seconds} s"
 
 
@@ -278,11 +270,6 @@ def _verified(case: Case, check: Recheck, trace: Trace) -> str:
 def _reopen(case: Case, check: Recheck, trace: Trace, removal: Removal | None) -> str:
     """The content is back: re-uploaded. The case is actioned again, the URL back on the
     URL List, the host noticed again, and rechecks and chase-ups start over."""
-    from openhotline.assessment.decisions import standing_criminal_grades
-    from openhotline.feeds import url_list
-    from openhotline.grading import severity_rank
-    from openhotline.takedown import tasks
-
     if removal is not None:
         Removal.objects.filter(pk=removal.pk).update(reuploaded_at=check.at)
     transition(case, CaseState.ACTIONED, actor=None, reason=f"re-uploaded: recheck {check.pk}")
@@ -291,7 +278,7 @@ def _reopen(case: Case, check: Recheck, trace: Trace, removal: Removal | None) -
         key=severity_rank,
         default="",
     )
-    url_list.criminal(case, worst)
+    pipeline.start("list_url", case, worst)
     plan = plan_for(case.host, trace)
     notice = _create(case, trace, notice_step(trace, plan.rule), plan.route)
     tasks.enqueue_send(notice)
@@ -321,8 +308,6 @@ def chase(case_id: int) -> str:
     """Past the route's deadline and still there: chase the notice; after the rule's
     number of chases, escalate once. A notice nobody could be sent is escalated at once;
     one still waiting to go is chased later."""
-    from openhotline.takedown import tasks
-
     case = Case.objects.get(pk=case_id)
     if case.state != CaseState.ACTIONED:
         return f"case {case_id} is {case.state}: no chase"
@@ -356,8 +341,6 @@ def chase(case_id: int) -> str:
 
 
 def _escalate(case: Case, notice: Action) -> str:
-    from openhotline.takedown import tasks
-
     if Action.objects.filter(case=case, kind=ActionKind.ESCALATION).exists():
         return f"case {case.pk}: already escalated"
     trace = notice.trace
@@ -399,8 +382,6 @@ def host_says_removed(action: Action) -> bool:
 
 def police_cleared(action: Action, actor: Any) -> None:
     """Police cleared a notice that waited for them: send it now."""
-    from openhotline.takedown import tasks
-
     with transaction.atomic():
         Action.objects.filter(pk=action.pk, state=ActionState.WAITING).update(
             state=ActionState.PENDING, not_before=timezone.now() - timedelta(seconds=1)
@@ -413,9 +394,7 @@ def police_cleared(action: Action, actor: Any) -> None:
 def cancel_pending(case_id: int, why: str) -> int:
     """Stop what has not gone out yet (a decision reversed by QA); the reporters hear
     the corrected outcome."""
-    from openhotline.assessment.reporter_updates import queue_updates
-
-    queue_updates(case_id)
+    pipeline.start("tell_case_reporters", case_id)
     return Action.objects.filter(
         case_id=case_id, state__in=[ActionState.PENDING, ActionState.WAITING]
     ).update(state=ActionState.CANCELLED, problem=why[:500])

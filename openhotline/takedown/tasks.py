@@ -8,6 +8,9 @@ from django.conf import settings
 from django.tasks import task
 from django.utils import timezone
 
+# The steps queue their own next runs (a recheck plans the next; a send retries), so
+# services and schedule import this module: both sides import modules, never names, and
+# either may load first.
 from openhotline.takedown import notices, services
 from openhotline.takedown.models import Action, ActionState
 

@@ -13,7 +13,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from openhotline.accounts.access import role_required
 from openhotline.accounts.models import Role
-from openhotline.takedown import services
+from openhotline.assessment.models import Decision
+from openhotline.audit.services import record
+from openhotline.cases.models import Case
+from openhotline.cases.services import clear_needs_person
+from openhotline.takedown import package, services
 from openhotline.takedown.models import Action, ActionKind, ActionState
 
 managers_only = role_required(
@@ -89,11 +93,6 @@ def intelligence_package(request: HttpRequest, case_id: int) -> HttpResponse:
     downloaded; the download is a POST (CSRF-protected, never a link a scanner or a
     prefetch could follow), `media=1` adds the criminal media themselves, and each
     download is audited."""
-    from openhotline.assessment.models import Decision
-    from openhotline.audit.services import record
-    from openhotline.cases.models import Case
-    from openhotline.takedown import package
-
     case = get_object_or_404(Case, pk=case_id)
     if not Decision.objects.filter(case=case, criminal=True).exists():
         raise Http404("No criminal decision on this case")
@@ -123,9 +122,6 @@ def intelligence_package(request: HttpRequest, case_id: int) -> HttpResponse:
 @require_POST
 def needs_person_cleared(request: HttpRequest, case_id: int) -> HttpResponse:
     """A manager has dealt with what the software could not do (audited)."""
-    from openhotline.cases.models import Case
-    from openhotline.cases.services import clear_needs_person
-
     case = get_object_or_404(Case, pk=case_id)
     clear_needs_person(case, request.user)
     messages.success(request, f"Case {case.pk}: marked as seen to.")

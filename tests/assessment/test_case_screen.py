@@ -174,10 +174,9 @@ def test_a_criminal_decision_moves_the_case_on_and_feeds_the_own_hash_list(analy
     assert decision.criminal and decision.qa == "" and decision.site_type == "image_host"
     assert decision.grades.count() == 2
     assert not type(case).objects.filter(claim__isnull=False).exists()
-    assert run_due_tasks("assessment") == [
-        "0 outcome message(s) sent",
-        "2 entr(y/ies) in own-grading",
-    ]
+    # The reporters' outcome (casefile.tasks, handed on by the decision) and the own list.
+    assert run_due_tasks("tell_reporters") == ["0 outcome message(s) sent"]
+    assert run_due_tasks("assessment") == ["2 entr(y/ies) in own-grading"]
     own = HashList.objects.get(name="own-grading")
     entries = ListEntry.objects.filter(hash_list=own)
     assert entries.count() == 2

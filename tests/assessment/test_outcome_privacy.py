@@ -16,7 +16,7 @@ from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
 from openhotline.assessment.models import Decision, OutcomeMessage
-from openhotline.assessment.tasks import tell_reporters_task
+from openhotline.casefile.tasks import tell_reporters_task
 from openhotline.cases.models import Case
 from openhotline.core.redaction import mail_failure_reason, redact
 from openhotline.intake.models import ReportItem

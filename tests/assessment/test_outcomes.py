@@ -14,12 +14,13 @@ from django.test import Client, override_settings
 from django.utils import timezone, translation
 from django_tasks_db.models import DBTaskResult
 
-from openhotline.assessment import reporter_updates
 from openhotline.assessment.models import Decision, OutcomeMessage, Review
-from openhotline.assessment.reporter_updates import tell_reporters_of_case
-from openhotline.assessment.tasks import tell_reporters_task
+from openhotline.casefile import reporter_updates
+from openhotline.casefile import tasks as casefile_tasks
+from openhotline.casefile.outcomes import Stage, public_outcome
+from openhotline.casefile.reporter_updates import tell_reporters_of_case
+from openhotline.casefile.tasks import tell_reporters_task
 from openhotline.cases.models import Case, CaseState
-from openhotline.cases.outcomes import Stage, public_outcome
 from openhotline.intake.models import Report, ReportItem
 from openhotline.takedown import services as takedown
 from openhotline.takedown.models import Action, Removal
@@ -95,7 +96,7 @@ def test_a_refusing_mail_server_is_retried_later_and_nobody_is_told_twice(analys
             raise smtplib.SMTPServerDisconnected("connection lost")
         return real_send(*args, **kwargs)
 
-    with mock.patch("openhotline.assessment.reporter_updates.send_mail", flaky):
+    with mock.patch("openhotline.casefile.reporter_updates.send_mail", flaky):
         result = tell_reporters_task.call(decision.pk)
     assert "trying again" in result
     assert len(mail.outbox) == 1
@@ -117,7 +118,7 @@ def test_not_criminal_is_one_mail_whatever_runs_after(analyst) -> None:
     decision = decided(analyst, case, False, closure_reason="off_remit")
     for _ in range(3):
         tell_reporters_task.call(decision.pk)
-        reporter_updates.queue_updates(case.pk)
+        casefile_tasks.queue_updates(case.pk)
     run_due_tasks()
     assert len(mail.outbox) == 1 and "outside our remit" in mail.outbox[0].body
 
@@ -201,7 +202,7 @@ def test_a_reports_cases_removed_in_the_same_minute_make_one_mail(analyst) -> No
     mail.outbox.clear()
     for case in cases:  # what takedown's removal hook does, three times in a minute
         removed(case, timezone.now())
-        reporter_updates.queue_updates(case.pk)
+        casefile_tasks.queue_updates(case.pk)
     assert run_due_tasks("tell_case_reporters") == []  # not yet: they wait a minute
     DBTaskResult.objects.update(run_after=timezone.now() - timedelta(seconds=1))
     results = run_due_tasks("tell_case_reporters")

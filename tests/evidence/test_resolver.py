@@ -9,8 +9,8 @@ import pytest
 
 from openhotline.evidence.net import resolver
 from openhotline.evidence.net.resolver import ErrorKind, resolve
+from openhotline.simnet.atlas import default_world
 from openhotline.simnet.dns import SimDNSServer
-from openhotline.simnet.world import default_world
 from tests.evidence.netfixtures import FakeDNS
 
 

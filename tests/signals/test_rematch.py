@@ -156,7 +156,7 @@ def test_a_list_switched_off_is_not_matched_and_switching_it_on_is(side: str) ->
     assert queued() == []
     the_list.enabled = True
     the_list.save()
-    list_changed.send(HashList, hash_list=the_list)
+    list_changed(the_list)
     assert run_due_tasks(TASK) == ["police: 1 media of 1 open case(s) matched again"]
     assert Match.objects.get().hash_type == "pdq"
 

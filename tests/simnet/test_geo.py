@@ -8,9 +8,9 @@ from typing import Any
 import maxminddb
 import pytest
 
+from openhotline.simnet.atlas import default_world
 from openhotline.simnet.geo import DATABASE_TYPE, write_mmdb
 from openhotline.simnet.runner import Simnet
-from openhotline.simnet.world import default_world
 
 
 def lookup(mmdb: Path, address: str) -> Any:

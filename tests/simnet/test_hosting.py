@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from openhotline.simnet.atlas import default_world
 from openhotline.simnet.runner import Simnet
 from openhotline.simnet.world import (
     IGNORES,
@@ -20,7 +21,6 @@ from openhotline.simnet.world import (
     SimPage,
     World,
     WorldError,
-    default_world,
     moves,
     pages,
 )

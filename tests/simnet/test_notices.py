@@ -11,10 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from openhotline.simnet.atlas import CDN_EDGE, HOPPER_TARGET
+from openhotline.simnet.atlas import CDN_EDGE, HOPPER_TARGET, default_world
 from openhotline.simnet.runner import Simnet
 from openhotline.simnet.state import NoticeEvent
-from openhotline.simnet.world import default_world
 
 from .helpers import abuse_emails, browse, fetch, rdap, resolve, send_mail
 

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from openhotline.simnet.atlas import default_world
 from openhotline.simnet.runner import Simnet
-from openhotline.simnet.world import default_world
 
 from .helpers import abuse_emails, rdap
 

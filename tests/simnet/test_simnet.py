@@ -28,9 +28,10 @@ import httpx
 import pytest
 from PIL import Image, ImageChops
 
+from openhotline.simnet.atlas import default_world
 from openhotline.simnet.images import make_jpeg, make_png
 from openhotline.simnet.runner import Simnet
-from openhotline.simnet.world import SimHost, SimPage, World, WorldError, default_world, pages
+from openhotline.simnet.world import SimHost, SimPage, World, WorldError, pages
 
 REPO = Path(__file__).resolve().parents[2]
 

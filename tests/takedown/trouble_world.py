@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from openhotline.simnet import behaviours
-from openhotline.simnet.atlas import REGISTRARS
+from openhotline.simnet.atlas import REGISTRARS, default_world
 from openhotline.simnet.runner import Simnet
 from openhotline.simnet.world import (
     IGNORES,
@@ -20,7 +20,6 @@ from openhotline.simnet.world import (
     Registrar,
     SimHost,
     SimPage,
-    default_world,
     pages,
 )
 

@@ -18,6 +18,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from openhotline.demo.environment import write_marker
+from openhotline.simnet.atlas import default_world
 
 BIN = Path(sys.executable).parent
 
@@ -63,7 +64,6 @@ class Command(BaseCommand):
                 ["simnet", "--http-port", str(simnet_http_port), "--dns-port",
                  str(simnet_dns_port), "--data-dir", str(var / "simnet")], env))  # fmt: skip
             time.sleep(1.0)
-            from openhotline.simnet.world import default_world
 
             # The first page of the first few sites with pages: pictures to capture.
             pages = [(h.name, next(iter(h.pages))) for h in default_world().hosts if h.pages]

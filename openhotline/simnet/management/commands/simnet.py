@@ -13,9 +13,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from openhotline.simnet.atlas import default_world
 from openhotline.simnet.runner import Simnet
 from openhotline.simnet.state import NoticeEvent
-from openhotline.simnet.world import default_world
 
 DEMO_NOTICE_DELAY = 120.0
 

@@ -22,7 +22,12 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from openhotline.cases.models import Case
+from openhotline.evidence.models import CaptureItem
+from openhotline.intake.models import ReportItem
+from openhotline.signals.models import MediaHash
 from openhotline.signals.types import HASH_TYPES, BadHash
+from openhotline.takedown.models import Action
+from openhotline.tracing.models import Trace
 from openhotline.urlnorm import UrlRejected, normalise_host, normalise_url
 
 MAX_QUERY_CHARS = 200
@@ -114,11 +119,6 @@ def interpret(raw: str) -> Understood | None:
 
 
 def apply(queryset: QuerySet[Case], understood: Understood) -> QuerySet[Case]:
-    from openhotline.evidence.models import CaptureItem
-    from openhotline.intake.models import ReportItem
-    from openhotline.signals.models import MediaHash
-    from openhotline.takedown.models import Action
-
     kind, value = understood.kind, understood.value
     if kind == "report":
         return queryset.filter(
@@ -149,8 +149,6 @@ def apply(queryset: QuerySet[Case], understood: Understood) -> QuerySet[Case]:
 
 def cases_traced_in(network: IPNetwork) -> list[int]:
     """Cases with a trace whose address, or network, lies in `network`."""
-    from openhotline.tracing.models import Trace
-
     traces = Trace.objects.all()
     prefix = _common_text_prefix(network)
     if prefix:
@@ -175,8 +173,6 @@ def reported_between(
     queryset: QuerySet[Case], first: date | None, last: date | None
 ) -> QuerySet[Case]:
     """Cases with a report on a day from `first` to `last` (inclusive, local time)."""
-    from openhotline.intake.models import ReportItem
-
     reports = ReportItem.objects.filter(case_id=OuterRef("pk"))
     # The calendar's first and last days bound nothing (and would overflow in a zone).
     if first is not None and first > date.min + timedelta(days=1):

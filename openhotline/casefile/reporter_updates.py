@@ -21,7 +21,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from openhotline.assessment.models import OutcomeMessage
-from openhotline.cases.outcomes import NEWS, PublicOutcome, public_outcome
+from openhotline.casefile.outcomes import NEWS, PublicOutcome, public_outcome
 from openhotline.core.redaction import mail_failure_reason
 from openhotline.core.secretbox import open_sealed
 from openhotline.intake.models import Report
@@ -57,17 +57,6 @@ def reports_to_tell(case_id: int) -> list[int]:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-
-
-def queue_updates(case_id: int) -> None:
-    """The case moved (a notice out, a removal confirmed, a verdict corrected): tell its
-    reporters a little later, in the caller's transaction."""
-    if not reports_to_tell(case_id):
-        return
-    from openhotline.assessment.tasks import tell_case_reporters_task
-
-    later = timezone.now() + timedelta(seconds=settings.REPORTER_UPDATE_DELAY_SECONDS)
-    tell_case_reporters_task.using(run_after=later).enqueue(case_id)
 
 
 def tell_reporters_of_case(case_id: int) -> str:

@@ -9,10 +9,12 @@ from django.views.decorators.http import require_GET
 
 from openhotline.accounts.access import staff_required
 from openhotline.assessment.blinding import blind_page, blinded_for, blinded_ids, without_blinded
-from openhotline.cases.api import filtered_cases
+from openhotline.assessment.models import Decision
+from openhotline.casefile.api import filtered_cases
+from openhotline.casefile.search import SearchError, search_cases
 from openhotline.cases.models import Case, CaseKind, CaseState
-from openhotline.cases.search import SearchError, search_cases
 from openhotline.intake.models import Channel, Portal
+from openhotline.takedown.models import Removal
 
 PAGE_SIZE = 50
 
@@ -95,9 +97,6 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     captures = case.captures.prefetch_related(
         "items__media__hashes", "items__media__matches__hash_list", "items__media__matches__entry"
     )
-    from openhotline.assessment.models import Decision
-    from openhotline.takedown.models import Removal
-
     decisions = Decision.objects.filter(case=case).select_related("analyst", "review")
     takedown = {
         "traces": case.traces.all()[:10],

@@ -1,4 +1,6 @@
 """Staff views of evidence: media previews (blurred and grey unless revealed), recapture.
+They live in assessment, above evidence, because what a person may see is assessment's
+(`welfare`: reveals, blur strength); their URLs keep the "evidence" names.
 
 Every media request, blurred or original, writes an audit event: who, which, which variant.
 An original is served only against a fresh reveal of that person's (made, counted and
@@ -18,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from openhotline.accounts.access import staff_required
+from openhotline.assessment.welfare import profile_for, reveal_for
 from openhotline.audit.services import record
 from openhotline.cases.models import Case
 from openhotline.evidence import decoding, store
@@ -40,8 +43,6 @@ def media_view(request: HttpRequest, media_id: int, variant: str) -> HttpRespons
     viewable = {MediaCheck.OK, MediaCheck.OVER_BUDGET} if variant == "original" else {MediaCheck.OK}
     if media.status not in viewable:
         raise Http404("This media could not be decoded; there is nothing to show")
-    from openhotline.assessment.welfare import profile_for, reveal_for
-
     if variant == "original":
         shown = reveal_for(request.user, media.pk, request.GET.get("reveal", ""))
         if shown is None:

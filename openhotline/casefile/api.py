@@ -7,10 +7,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, serializers
 
-from openhotline.api.plumbing import NewestActivityFirst
+from openhotline.api.plumbing import NewestActivityFirst, clean_param
 from openhotline.assessment.blinding import BLIND_STATE, blinded_ids, without_blinded
+from openhotline.casefile.search import SearchError, search_cases
 from openhotline.cases.models import Case, CaseKind, CaseState, CaseTransition
-from openhotline.cases.search import SearchError, search_cases
 
 
 class TransitionSerializer(serializers.ModelSerializer[CaseTransition]):
@@ -54,13 +54,6 @@ class CaseDetailSerializer(CaseSerializer):
 
     def get_reports(self, case: Case) -> list[str]:
         return [item.report.reference for item in case.report_items.select_related("report")]
-
-
-def clean_param(params: Any, name: str, limit: int = 200) -> str:
-    """A query parameter as plain text: control characters (NUL breaks PostgreSQL) out,
-    surrounding space trimmed, length capped."""
-    value = str(params.get(name) or "")
-    return "".join(c for c in value if c.isprintable()).strip()[:limit]
 
 
 def filtered_cases(params: Any) -> QuerySet[Case]:

@@ -8,23 +8,15 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from django.db import models
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
+from openhotline.assessment import holds
+from openhotline.assessment.holds import SETTLED
+from openhotline.assessment.models import OutcomeStage as Stage
+from openhotline.assessment.models import Review
 from openhotline.cases.models import Case, CaseState
-
-
-class Stage(models.TextChoices):
-    """The stages a reporter hears of. Each but the first is news worth a mail."""
-
-    RECEIVED = "received", gettext_lazy("Received, being assessed")
-    NOT_CRIMINAL = "not_criminal", gettext_lazy("Assessed: not criminal")
-    CRIMINAL = "criminal", gettext_lazy("Assessed: criminal, action being prepared")
-    ACTION_TAKEN = "action_taken", gettext_lazy("Action taken")
-    REMOVED = "removed", gettext_lazy("Removed")
-
+from openhotline.takedown.models import Action, ActionKind, ActionState, Removal
 
 # Stages a reporter who left an address is told of, once each.
 NEWS = frozenset({Stage.NOT_CRIMINAL, Stage.CRIMINAL, Stage.ACTION_TAKEN, Stage.REMOVED})
@@ -45,8 +37,6 @@ def public_outcome(case: Case) -> PublicOutcome:
     """Where `case` stands, in the active language. A decision that may still be held
     until QA agrees reads "being assessed": a reporter is never told "criminal" before
     the hotline acts on it."""
-    from openhotline.assessment import holds
-
     decision = holds.latest_decision(case)
     if case.state == CaseState.CLOSED:
         reason = decision.closure_reason if decision is not None else ""
@@ -119,9 +109,6 @@ def _removed_on(confirmed_at: Any) -> str:
 def _may_be_held(decision: Any) -> bool:
     """Held now, or sampled for a QA review that has not had its say and not yet acted
     on (a routing rule may still hold it once the case is traced)."""
-    from openhotline.assessment.holds import SETTLED
-    from openhotline.assessment.models import Review
-
     if decision.held_for_qa:
         return True
     if not decision.criminal or decision.released_at is not None:
@@ -131,15 +118,11 @@ def _may_be_held(decision: Any) -> bool:
 
 
 def _latest_removal(case: Case) -> Any:
-    from openhotline.takedown.models import Removal
-
     return Removal.objects.filter(case=case).order_by("-confirmed_at", "-id").first()
 
 
 def _actions_taken(case: Case) -> list[str]:
     """One sentence per kind of action sent (and country): what the reporter may know."""
-    from openhotline.takedown.models import Action, ActionKind, ActionState
-
     sent = (
         Action.objects.filter(
             case=case,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from openhotline.cases import views
+from openhotline.casefile import views
 
 app_name = "cases"
 urlpatterns = [
