@@ -15,7 +15,7 @@ export OPENHOTLINE_VAR_DIR ?= $(CURDIR)/var
 help:
 	@echo "make run    - run OpenHotline with the demo world (SQLite, web server, worker, simnet)"
 	@echo "make test   - lint, types, migrations check, tests on SQLite and on PostgreSQL"
-	@echo "make lint   - ruff and mypy only"
+	@echo "make lint   - ruff, mypy, the layers contract (lint-imports), no imports hidden in functions"
 	@echo "make bench  - benchmarks (bench/)"
 
 $(STAMP): pyproject.toml
@@ -41,6 +41,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy openhotline tests scripts $(wildcard bench/*.py)
+	$(BIN)/lint-imports
+	$(BIN)/python scripts/check_local_imports.py
 
 check: $(STAMP)
 	$(BIN)/python scripts/check_config.py
