@@ -352,6 +352,19 @@ SPECTACULAR_SETTINGS = {
 DNS_SERVERS = env_host_ports("OPENHOTLINE_DNS_SERVERS")
 FETCH_ALLOW_NETS = env_networks("OPENHOTLINE_FETCH_ALLOW_NETS")
 
+# --- Newsgroups (issue 17): the news server articles are read from -----------------------
+# Connections go through the same address policy as captures. A password is sent only over
+# TLS unless NNTP_PLAINTEXT_AUTH allows it.
+NNTP_SERVER = env_str("OPENHOTLINE_NNTP_SERVER", "")
+NNTP_TLS = env_bool("OPENHOTLINE_NNTP_TLS", True)
+NNTP_PORT = env_int("OPENHOTLINE_NNTP_PORT", 563 if NNTP_TLS else 119, minimum=1)
+NNTP_TLS_VERIFY = env_bool("OPENHOTLINE_NNTP_TLS_VERIFY", True)
+NNTP_CA_FILE = env_str("OPENHOTLINE_NNTP_CA_FILE", "")
+NNTP_USER = env_str("OPENHOTLINE_NNTP_USER", "")
+NNTP_PASSWORD = env_secret("OPENHOTLINE_NNTP_PASSWORD") or ""
+NNTP_PLAINTEXT_AUTH = env_bool("OPENHOTLINE_NNTP_PLAINTEXT_AUTH", False)
+NNTP_TIMEOUT = env_int("OPENHOTLINE_NNTP_TIMEOUT", 30, minimum=1)
+
 # --- Fetching and capture -------------------------------------------------------------
 FETCH_CONNECT_TIMEOUT = env_int("OPENHOTLINE_FETCH_CONNECT_TIMEOUT", 5, minimum=1)
 FETCH_READ_TIMEOUT = env_int("OPENHOTLINE_FETCH_READ_TIMEOUT", 10, minimum=1)

@@ -126,7 +126,9 @@ def default_articles() -> list[Article]:
             ("Content-Type", f'multipart/mixed; boundary="{boundary}"'),
         )
     )
-    articles.append(_article(6, "Just words", b"No binaries here.\r\n..a dot-stuffed line\r\n"))
+    articles.append(
+        _article(6, "Just words", b"No binaries here.\r\n.a line the server dot-stuffs\r\n")
+    )
     return articles
 
 
@@ -136,6 +138,7 @@ class NewsState:
     def __init__(self, articles: list[Article] | None = None) -> None:
         self.articles = articles if articles is not None else default_articles()
         self._removed_at: dict[str, float] = {}
+        self.verbs: list[str] = []  # the commands heard (never their arguments), for tests
         self._lock = threading.Lock()
 
     def remove(self, message_id: str, delay: float = 0.0) -> None:
@@ -146,6 +149,7 @@ class NewsState:
     def reset(self) -> None:
         with self._lock:
             self._removed_at.clear()
+            self.verbs.clear()
 
     def present(self) -> list[Article]:
         now = time.monotonic()
@@ -194,6 +198,7 @@ class _Session(socketserver.StreamRequestHandler):
             if not words:
                 continue
             verb, args = words[0].upper(), words[1:]
+            state.verbs.append(verb)
             if verb == "QUIT":
                 self.send("205 closing connection")
                 return
