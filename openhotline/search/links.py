@@ -20,12 +20,15 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 from lxml import etree
 
 from openhotline.search.scope import registrable_domain
-from openhotline.urlnorm import UrlRejected, host_of, normalise_url
+from openhotline.urlnorm import UrlRejected, host_of, normalise_host, normalise_url
 
 FEED_CHARS = 64 * 1024
 _CHECK_EVERY = 256
 _SKIPPED_SCHEMES = ("data:", "javascript:", "blob:", "about:", "mailto:", "tel:")
 _LINK_ATTRIBUTES = {"a": "href", "area": "href", "iframe": "src", "frame": "src"}
+# A place is an invite token when at least this share of the pages linking with it
+# always put one value there (a page listing many invites does not hide the rest).
+TOKEN_STEADY_SHARE = 0.8
 
 
 class LinkSearch(NamedTuple):
@@ -154,12 +157,15 @@ def _places(url: str) -> tuple[_Shape, dict[str, str]]:
     return shape, places
 
 
-def _pattern(shape: _Shape, places: dict[str, str], tokens: list[str]) -> str:
+def _pattern(shape: _Shape, constants: dict[str, str], tokens: list[str]) -> str:
+    """The link with {token} at its token places and * where it changes otherwise."""
     scheme, netloc, length, names = shape
-    path = "/".join("{token}" if f"p{i}" in tokens else places[f"p{i}"] for i in range(length))
-    query = "&".join(
-        f"{n}={{token}}" if f"q{n}" in tokens else f"{n}={places[f'q{n}']}" for n in names
-    )
+
+    def shown(place: str) -> str:
+        return "{token}" if place in tokens else constants.get(place, "*")
+
+    path = "/".join(shown(f"p{i}") for i in range(length))
+    query = "&".join(f"{n}={shown(f'q{n}')}" for n in names)
     return f"{scheme}://{netloc}/{path}" + (f"?{query}" if query else "")
 
 
@@ -169,8 +175,9 @@ def group_by_inviter(links: Iterable[tuple[str, str]], domain: str) -> list[Invi
     source page always puts one value there while the values differ between pages;
     places that stay the same everywhere are the link's template. A place whose value
     changes within one page (`/thread/1`, `/thread/2`) is navigation, not an invitation.
-    Groups are sorted by size, largest first. Malformed targets are skipped."""
-    domain = registrable_domain(domain.lower())
+    Groups are sorted by size, largest first. Malformed targets are skipped; a malformed
+    `domain` raises UrlRejected."""
+    domain = registrable_domain(normalise_host(domain))
     by_shape: dict[_Shape, list[tuple[str, str, dict[str, str]]]] = defaultdict(list)
     for source, target in links:
         try:
@@ -188,6 +195,16 @@ def group_by_inviter(links: Iterable[tuple[str, str]], domain: str) -> list[Invi
     return groups
 
 
+def _is_token(per_source: dict[str, set[str]]) -> bool:
+    """Most source pages put one value of their own here, and the values differ."""
+    steady = sum(len(v) == 1 for v in per_source.values())
+    return (
+        len(per_source) >= 2
+        and steady >= TOKEN_STEADY_SHARE * len(per_source)
+        and len(set().union(*per_source.values())) >= 2
+    )
+
+
 def _groups_of_shape(
     shape: _Shape, found: list[tuple[str, str, dict[str, str]]]
 ) -> list[InviteGroup]:
@@ -195,22 +212,21 @@ def _groups_of_shape(
     for source, _url, places in found:
         for place, value in places.items():
             values[place][source].add(value)
-    tokens = [
-        place
-        for place, per_source in values.items()
-        if len(per_source) >= 2
-        and all(len(v) == 1 for v in per_source.values())
-        and len(set().union(*per_source.values())) >= 2
-    ]
+    tokens = sorted(place for place, per_source in values.items() if _is_token(per_source))
     if not tokens:
         return []
-    tokens.sort()
+    constants = {
+        place: next(iter(only))
+        for place, per_source in values.items()
+        if len(only := set().union(*per_source.values())) == 1
+    }
+    # A page carrying several inviters' links (a list of invites) joins each group.
     members: dict[str, tuple[set[str], set[str]]] = defaultdict(lambda: (set(), set()))
     for source, url, places in found:
         token = "/".join(places[place] for place in tokens)
         members[token][0].add(source)
         members[token][1].add(url)
-    pattern = _pattern(shape, found[0][2], tokens)
+    pattern = _pattern(shape, constants, tokens)
     return [
         InviteGroup(pattern, token, tuple(sorted(sources)), tuple(sorted(targets)))
         for token, (sources, targets) in members.items()

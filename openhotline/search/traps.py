@@ -162,7 +162,8 @@ class TrapGuard:
         dates = _dates(path, query)
         if not dates:
             return ADMITTED
-        earliest = self.today.replace(year=self.today.year - self.calendar_years_back)
+        # 1 January: replace(year=) fails on 29 February.
+        earliest = datetime.date(self.today.year - self.calendar_years_back, 1, 1)
         latest = self.today + datetime.timedelta(days=self.calendar_days_ahead)
         for date in dates:
             if not earliest <= date <= latest:

@@ -120,3 +120,34 @@ def test_grouping_a_hundred_thousand_links_is_linear() -> None:
     groups = group_by_inviter(links, "crim.example")
     assert time.monotonic() - started < 10
     assert len(groups) == 5000 and all(len(g.sources) == 20 for g in groups)
+
+
+def test_a_page_listing_many_invites_joins_each_group_without_hiding_the_rest() -> None:
+    links = [
+        (f"https://board.example/t/{i}", f"https://crim.example/invite/tok{i}") for i in range(9)
+    ]
+    links += [
+        ("https://board.example/list", f"https://crim.example/invite/tok{i}") for i in range(5)
+    ]
+    groups = {g.token: set(g.sources) for g in group_by_inviter(links, "CRIM.example")}
+    assert len(groups) == 9
+    assert groups["tok0"] == {"https://board.example/t/0", "https://board.example/list"}
+    assert groups["tok8"] == {"https://board.example/t/8"}
+
+
+def test_pattern_shows_other_changing_places_as_a_star() -> None:
+    links = [
+        (f"https://f.example/{i}", f"https://crim.example/u/{room}/join?ref=t{i}")
+        for i in range(6)
+        for room in ("a", "b")
+    ]
+    groups = group_by_inviter(links, "crim.example")
+    assert {g.pattern for g in groups} == {"https://crim.example/u/*/join?ref={token}"}
+    assert len(groups) == 6 and all(len(g.targets) == 2 for g in groups)
+
+
+def test_idn_domain_is_matched_in_either_spelling() -> None:
+    links = [
+        (f"https://f.example/{i}", f"https://xn--bcher-kva.de/join?ref=t{i}") for i in range(3)
+    ]
+    assert len(group_by_inviter(links, "Bücher.de")) == 3

@@ -111,3 +111,10 @@ def test_memory_stays_bounded_per_path() -> None:
     for i in range(20_000):
         guard.check(f"https://s.example/p?x={i}")
     assert sum(len(v) for v in guard._variants.values()) == 50
+
+
+def test_calendar_window_on_a_leap_day() -> None:
+    """date.replace(year=...) raised on 29 February; the window starts on 1 January."""
+    guard = TrapGuard(today=datetime.date(2028, 2, 29), calendar_years_back=30)
+    assert guard.check("https://cal.example/day/2000-02-29")
+    assert not guard.check("https://cal.example/day/1997-12-31")
