@@ -21,13 +21,21 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from openhotline.search.verdict import ADMITTED, Verdict, refused
 from openhotline.urlnorm import UrlRejected, normalise_url
 
-# Query parameters that carry a session, never what the page shows.
+# Query parameters that carry a session, never what the page shows (PHP, Java, ColdFusion,
+# phpBB's sid, osCommerce, Zen Cart, classic ASP's ASPSESSIONIDxxxx).
 SESSION_PARAMS = frozenset(
-    {"phpsessid", "sid", "sessionid", "session_id", "sessid", "jsessionid", "cfid", "cftoken"}
-)
+    {
+        "phpsessid", "sid", "sessionid", "session_id", "sessid", "jsessionid",
+        "cfid", "cftoken", "oscsid", "zenid",
+    }
+)  # fmt: skip
 _SESSION_PREFIXES = ("aspsessionid", "session")
+# Other names whose value is dropped when it is a long random token (vBulletin's `s`).
+_SESSIONISH_NAME = re.compile(r"sess|sid|token|^s$|^auth", re.I)
 # `;jsessionid=...` and friends: path parameters a servlet container appends.
 _PATH_SESSION = re.compile(r";(?:jsessionid|sid|phpsessid|sessionid)=[^/?]*", re.I)
+# ASP.NET's cookieless session: /(S(lit3py55t21z5v55vlm25s55))/page.aspx
+_ASPNET_SESSION = re.compile(r"/\((?:[A-Z]\([A-Za-z0-9_-]{1,100}\))+\)(?=/)")
 # A token: 24+ characters of an ID alphabet, letters and digits both present.
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{24,}$")
 _MIN_TOKEN_ENTROPY = 3.5  # bits per character: a hex string has 4, English words about 2.5
@@ -50,23 +58,24 @@ def _looks_random(value: str) -> bool:
 
 def _is_session_param(name: str, value: str) -> bool:
     lowered = name.lower()
-    return (
-        lowered in SESSION_PARAMS or lowered.startswith(_SESSION_PREFIXES) or _looks_random(value)
-    )
+    if lowered in SESSION_PARAMS or lowered.startswith(_SESSION_PREFIXES):
+        return True
+    return bool(_SESSIONISH_NAME.search(lowered)) and _looks_random(value)
 
 
 def seen_key(url: str) -> str:
     """One key for the spellings of one page: the normalised URL without session
-    parameters (known names, and any value that is a long random token), path session
-    parameters dropped, and the query parameters sorted. Raises UrlRejected.
+    parameters (known names; a long random token under a session-like name such as `s`
+    or `token`), path session parameters dropped, and the query parameters sorted.
+    Raises UrlRejected.
 
-    A query token is taken for a session: two URLs that differ only by a random
-    `?ref=<token>` are fetched once. The link graph keeps the raw links, so invite
-    tokens are still there to group; path segments are never dropped (`/f/<sha256>` are
-    different pages)."""
+    A random value under any other name (`?id=<sha256>`, `?img=<hash>`) is what the page
+    shows, and stays: a page missed costs a hotline more than a page fetched twice, and
+    the per-path query budget of `TrapGuard` bounds the cost of an unknown session name.
+    The link graph keeps the raw links, so invite tokens stay there to group."""
     url = normalise_url(url)
     parts = urlsplit(url)
-    path = _PATH_SESSION.sub("", parts.path)
+    path = _ASPNET_SESSION.sub("", _PATH_SESSION.sub("", parts.path))
     pairs = [
         (name, value)
         for name, value in parse_qsl(parts.query, keep_blank_values=True)

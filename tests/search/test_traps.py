@@ -1,6 +1,7 @@
 """Link farms stay within budget; spellings of one page share one seen key."""
 
 import datetime
+import hashlib
 import random
 import string
 
@@ -31,6 +32,8 @@ def test_session_id_variants_collapse_to_one_key() -> None:
         "https://forum.example/t/5?ASPSESSIONIDQQGGCTRB=OPLKJHGF&page=2",
         f"https://forum.example/t/5?page=2&s={_token(rng)}",
         f"https://FORUM.example:443/t/5?token={_token(rng, 40)}&page=2",
+        "https://forum.example/(S(lit3py55t21z5v55vlm25s55))/t/5?page=2&zenid=abc",
+        "https://forum.example/t/5?osCsid=k3j4h5g6&page=2",
     ]
     assert {seen_key(url) for url in spellings} == {"https://forum.example/t/5?page=2"}
 
@@ -118,3 +121,14 @@ def test_calendar_window_on_a_leap_day() -> None:
     guard = TrapGuard(today=datetime.date(2028, 2, 29), calendar_years_back=30)
     assert guard.check("https://cal.example/day/2000-02-29")
     assert not guard.check("https://cal.example/day/1997-12-31")
+
+
+def test_random_content_ids_under_other_names_stay_distinct_pages() -> None:
+    """An image host's `?id=<sha256>` pages are different pages, never one seen key."""
+    rng = random.Random(3)
+    keys = {seen_key(f"https://img.example/view?id={_token(rng, 64)}") for _ in range(50)}
+    assert len(keys) == 50
+    digest = hashlib.sha256(b"benign").hexdigest()
+    assert seen_key(f"https://img.example/view?img={digest}").endswith(digest)
+    # A short value under a session-like name is content too (s=search term).
+    assert seen_key("https://img.example/find?s=kittens") == "https://img.example/find?s=kittens"
