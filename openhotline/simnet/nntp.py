@@ -263,7 +263,7 @@ class _Server(socketserver.ThreadingTCPServer):
 
 
 class SimNNTPServer:
-    """``SimNNTPServer(address).start()``; ``port`` is the real bound port."""
+    """``SimNNTPServer(address).start()``; ``port`` is the real bound port once started."""
 
     def __init__(
         self,
@@ -274,21 +274,31 @@ class SimNNTPServer:
         credentials: tuple[str, str] | None = None,
         tls: ssl.SSLContext | None = None,
     ) -> None:
-        self.address, self.port = address, port
+        self.address, self.requested_port, self.port = address, port, port
         self.state = state if state is not None else NewsState()
-        self._server = _Server((address, port), self.state, credentials, tls)
-        self.port = self._server.server_address[1]
+        self._credentials, self._tls = credentials, tls
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> SimNNTPServer:
+        if self._server is not None:
+            raise RuntimeError("NNTP server already started")
+        server = _Server(
+            (self.address, self.requested_port), self.state, self._credentials, self._tls
+        )
+        self.port = server.server_address[1]
+        self._server = server
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="simnet-nntp", daemon=True
+            target=server.serve_forever, name="simnet-nntp", daemon=True
         )
         self._thread.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        if self._server is None:
+            return
+        server, self._server = self._server, None
+        server.shutdown()
+        server.server_close()
         if self._thread is not None:
             self._thread.join(5)

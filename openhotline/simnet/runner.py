@@ -1,7 +1,8 @@
 """``Simnet``: start the whole simulated internet and tell clients how to reach it.
 
-DNS, the web sites, RDAP and a mail exchanger whose abuse desks act on notices, plus a .mmdb
-file describing the networks. Everything binds to 127.77.0.0/16 addresses only.
+DNS, the web sites, RDAP, a mail exchanger whose abuse desks act on notices and a news
+server (NNTP, benign binaries), plus a .mmdb file describing the networks. Everything binds
+to 127.77.0.0/16 addresses only.
 
 with Simnet() as net:
     settings.OPENHOTLINE_DNS_SERVERS = net.dns_servers
@@ -28,6 +29,7 @@ from typing import Self
 from .atlas import default_world
 from .dns import SimDNSServer
 from .geo import FILE_NAME, write_mmdb
+from .nntp import DEFAULT_NNTP_ADDRESS, NewsState, SimNNTPServer
 from .notices import NoticeDesks
 from .rdap import SimRDAPServer
 from .smtp import MailStore, SimSMTPServer
@@ -66,6 +68,7 @@ class Simnet:
         self._data_dir = Path(data_dir) if data_dir is not None else None
         self.mail = MailStore(self._data_dir / "mail" if self._data_dir else None)
         self.smtp = SimSMTPServer(self.world.smtp_address, 0, self.mail, self.desks.receive)
+        self.nntp = SimNNTPServer(DEFAULT_NNTP_ADDRESS)
         self._rdap_port, self._smtp_port = rdap_port, smtp_port
         self._mmdb_path: Path | None = None
         self._temp_dir: Path | None = None
@@ -84,6 +87,8 @@ class Simnet:
             stops.append(self.rdap.stop)
             self._start_on_port(self.smtp, self._smtp_port)
             stops.append(self.smtp.stop)
+            self._start_on_port(self.nntp, None)
+            stops.append(self.nntp.stop)
             self._mmdb_path = write_mmdb(self.world, self._mmdb_dir() / FILE_NAME)
         except BaseException:
             for stop in reversed(stops):
@@ -93,7 +98,9 @@ class Simnet:
         self._running = True
         return self
 
-    def _start_on_port(self, server: SimRDAPServer | SimSMTPServer, port: int | None) -> None:
+    def _start_on_port(
+        self, server: SimRDAPServer | SimSMTPServer | SimNNTPServer, port: int | None
+    ) -> None:
         server.requested_port = self.web.port if port is None else port
         try:
             server.start()
@@ -123,6 +130,7 @@ class Simnet:
             return
         self._running = False
         self.desks.cancel()
+        self.nntp.stop()
         self.smtp.stop()
         self.rdap.stop()
         self.web.stop()
@@ -134,6 +142,7 @@ class Simnet:
         self.desks.cancel()
         self.state.reset()
         self.mail.clear()
+        self.nntp.state.reset()
 
     def __enter__(self) -> Self:
         return self.start()
@@ -205,6 +214,20 @@ class Simnet:
     @property
     def smtp_port(self) -> int:
         return self.smtp.port
+
+    @property
+    def nntp_host(self) -> str:
+        """The news server (plain NNTP at the web port, or any free port if that is taken)."""
+        return self.nntp.address
+
+    @property
+    def nntp_port(self) -> int:
+        return self.nntp.port
+
+    @property
+    def news(self) -> NewsState:
+        """The news server's articles; ``news.remove(message_id, delay)`` as an admin would."""
+        return self.nntp.state
 
     @property
     def mmdb_path(self) -> Path:

@@ -297,3 +297,22 @@ def test_a_garbled_greeting_is_refused(dns: FakeDNS, scripted: Any) -> None:
     server = scripted(b"HTTP/1.1 200 OK\r\n")
     with pytest.raises(NNTPError, match="not an NNTP reply"):
         NNTPClient(config(dns, server.port, host="127.77.0.120")).connect()
+
+
+def test_the_simnet_runs_the_news_server(simnet: Any, settings: Any) -> None:
+    settings.NNTP_SERVER = simnet.nntp_host
+    settings.NNTP_PORT = simnet.nntp_port
+    settings.NNTP_TLS = False
+    settings.FETCH_ALLOW_NETS = ALLOWED
+    simnet.reset()
+    message_id = simnet.news.articles[2].message_id
+    try:
+        with NNTPClient(NNTPConfig.from_settings()) as client:
+            assert client.group(GROUP).count == 6
+            simnet.news.remove(message_id)
+            assert client.stat(message_id) is False
+        simnet.reset()  # between tests, removals are undone
+        with NNTPClient(NNTPConfig.from_settings()) as client:
+            assert client.stat(message_id) is True
+    finally:
+        simnet.reset()

@@ -103,6 +103,7 @@ class Command(BaseCommand):
         out.write(
             f"RDAP {net.rdap_url}  SMTP {net.smtp_host}:{net.smtp_port}  GeoIP {net.mmdb_path}"
         )
+        out.write(f"NNTP {net.nntp_host}:{net.nntp_port} (plain, no login)")
         out.write("Settings for OpenHotline (copy into the environment):")
         for name, value in net.environment().items():
             out.write(f"{name}={value}")
