@@ -279,12 +279,24 @@ def decode_mime(
     return found
 
 
+_CONTENT_TYPE = re.compile(rb"^content-type:\s*([a-z0-9!#$&^_.+-]+)/", re.MULTILINE)
+
+
+def _is_mime_binary(head: bytes) -> bool:
+    """A MIME article that is not plain text (yEnc and uuencode posts often say text/plain)."""
+    head = head.lower()
+    if not (head.startswith(b"mime-version:") or b"\nmime-version:" in head):
+        return False
+    match = _CONTENT_TYPE.search(head)
+    return match is not None and match.group(1) != b"text"
+
+
 def attachments(article: bytes, *, max_bytes: int = MAX_DECODED_BYTES) -> list[Attachment]:
     """Whatever binaries an article (headers, blank line, body) carries, in any encoding."""
     head, sep, body = article.partition(b"\r\n\r\n")
     if not sep:
         head, _, body = article.partition(b"\n\n")
-    if b"\nmime-version:" in b"\n" + head.lower() and b"multipart/" in head.lower():
+    if _is_mime_binary(head):
         return decode_mime(article, max_bytes=max_bytes)
     if has_yenc(body):
         return [decode_yenc(body, max_bytes=max_bytes)]
@@ -314,7 +326,8 @@ class Reassembler:
 
     `add(subject, part)` files a part under its subject stem; `assemble(stem)` gives the file
     or raises IncompleteError naming the missing parts. Memory is bounded by `max_bytes`
-    over all posts held, and no post may claim more than `max_parts` parts.
+    over all posts held, no post may claim more than `max_parts` parts, and no more than
+    `max_parts` parts are held in all (empty files cost no bytes but still cost memory).
     """
 
     def __init__(self, *, max_parts: int = MAX_PARTS, max_bytes: int = MAX_DECODED_BYTES) -> None:
@@ -322,6 +335,7 @@ class Reassembler:
         self.max_bytes = max_bytes
         self._posts: dict[str, _Post] = {}
         self._held = 0
+        self._held_parts = 0
 
     def add(self, subject: str, part: Attachment) -> str:
         """File `part`; returns the stem to assemble it by."""
@@ -336,10 +350,13 @@ class Reassembler:
             raise ReassemblyError(f"{where}: disagrees with earlier parts on total or size")
         if part.part in post.parts:
             return stem  # a repost of the same part: the first copy stands
+        if self._held_parts >= self.max_parts:
+            raise ReassemblyError(f"{where}: more than {self.max_parts} parts held")
         if self._held + len(part.data) > self.max_bytes:
             raise ReassemblyError(f"{where}: more than the {self.max_bytes} bytes allowed")
         post.parts[part.part] = part
         self._held += len(part.data)
+        self._held_parts += 1
         return stem
 
     def assemble(self, stem: str) -> Attachment:
@@ -363,4 +380,5 @@ class Reassembler:
             raise ReassemblyError(f"{post.name}: CRC32 of the whole file mismatch")
         del self._posts[stem]
         self._held -= len(data)
+        self._held_parts -= len(ordered)
         return Attachment(post.name, data, "yenc", 1, 1, 1, post.file_size, crc)

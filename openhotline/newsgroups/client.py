@@ -141,6 +141,7 @@ class NNTPClient:
         self.config = config
         self._sock: socket.socket | None = None
         self._buffer = b""
+        self._start = 0  # where the next line begins in _buffer
         self.capabilities: list[str] = []
 
     # -- connection --------------------------------------------------------------------------
@@ -223,11 +224,14 @@ class NNTPClient:
         if sock is None:
             raise NNTPError("not connected")
         while True:
-            end = self._buffer.find(b"\n")
+            # Lines are read from an offset: slicing the rest off after every line would copy
+            # the buffer once per line, quadratic in a block of short lines.
+            end = self._buffer.find(b"\n", self._start)
             if end >= 0:
-                line, self._buffer = self._buffer[: end + 1], self._buffer[end + 1 :]
+                line = self._buffer[self._start : end + 1]
+                self._start = end + 1
                 return line
-            if len(self._buffer) > MAX_LINE_BYTES:
+            if len(self._buffer) - self._start > MAX_LINE_BYTES:
                 raise NNTPLimit(f"a line of more than {MAX_LINE_BYTES} bytes")
             left = deadline - time.monotonic()
             if left <= 0:
@@ -241,7 +245,8 @@ class NNTPClient:
                 raise NNTPError(f"connection failed: {exc}") from None
             if not data:
                 raise NNTPError("the server closed the connection")
-            self._buffer += data
+            self._buffer = self._buffer[self._start :] + data
+            self._start = 0
 
     def _reply(self, deadline: float) -> tuple[int, str]:
         line = self._readline(deadline).decode("utf-8", "replace").strip()

@@ -276,6 +276,32 @@ def test_too_many_mime_parts_are_refused() -> None:
         decode_mime(article + body + b"--b--\r\n")
 
 
+def test_a_single_part_mime_picture_is_found() -> None:
+    article = (
+        b"Subject: s\r\nMIME-Version: 1.0\r\nContent-Type: image/jpeg\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\n" + b2a_base64(JPEG)
+    )
+    (found,) = attachments(article)
+    assert (found.encoding, found.data) == ("mime", JPEG)
+
+
+def test_a_yenc_post_labelled_text_plain_is_read_as_yenc() -> None:
+    header = (
+        b"Subject: s\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=ISO-8859-1\r\n\r\n"
+    )
+    (found,) = attachments(header + single_yenc(JPEG))
+    assert (found.encoding, found.data) == ("yenc", JPEG)
+
+
+def test_thousands_of_empty_posts_are_bounded_by_parts_held() -> None:
+    joiner = Reassembler(max_parts=100)
+    empty = decode_yenc(single_yenc(b""))
+    for n in range(100):
+        joiner.add(f"empty {n}", empty)
+    with pytest.raises(ReassemblyError, match="more than 100 parts held"):
+        joiner.add("empty 100", empty)
+
+
 def test_attachments_picks_the_encoding_from_the_article() -> None:
     header = b"Subject: s\r\n\r\n"
     assert attachments(header + single_yenc(JPEG))[0].data == JPEG

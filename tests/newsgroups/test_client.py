@@ -293,6 +293,18 @@ def test_an_endless_article_is_a_size_limit(dns: FakeDNS, scripted: Any) -> None
     client.close()
 
 
+def test_a_block_of_millions_of_short_lines_reads_quickly(dns: FakeDNS, scripted: Any) -> None:
+    # 3 million short lines (9 MB): a guard against per-line costs that grow with the reply.
+    server = scripted(b"200 ready\r\n220 1 <a@b>\r\n" + b"x\r\n" * 3_000_000 + b".\r\n")
+    client = NNTPClient(config(dns, server.port, host="127.77.0.120")).connect()
+    started = time.monotonic()
+    article = client.article("<a@b>")
+    elapsed = time.monotonic() - started
+    client.close()
+    assert len(article.raw) == 9_000_000
+    assert elapsed < 5
+
+
 def test_a_garbled_greeting_is_refused(dns: FakeDNS, scripted: Any) -> None:
     server = scripted(b"HTTP/1.1 200 OK\r\n")
     with pytest.raises(NNTPError, match="not an NNTP reply"):
