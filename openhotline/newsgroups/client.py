@@ -148,6 +148,8 @@ class NNTPClient:
 
     def connect(self) -> Self:
         config = self.config
+        if not config.host:
+            raise NNTPError("no news server is configured (OPENHOTLINE_NNTP_SERVER)")
         failure: Exception = NNTPError(f"could not connect to {config.host}")
         for address in checked_addresses(
             config.host, config.allow_nets, config.dns_servers, config.timeout
@@ -170,16 +172,21 @@ class NNTPClient:
             break
         else:
             raise failure
-        code, text = self._reply(time.monotonic() + config.timeout)
-        if code not in (200, 201):
-            self.close()
-            raise NNTPReplyError("greeting", code, text)
-        if config.user:
-            self._login()
+        try:
+            code, text = self._reply(time.monotonic() + config.timeout)
+            if code not in (200, 201):
+                raise NNTPReplyError("greeting", code, text)
+            if config.user:
+                self._login()
+        except BaseException:
+            self.close()  # a failed connect leaves no socket behind
+            raise
         return self
 
     def _wrap(self, sock: socket.socket) -> socket.socket:
-        context = self.config.ssl_context or ssl.create_default_context(cafile=self.config.ca_file)
+        if self.config.ssl_context is not None:
+            return self.config.ssl_context.wrap_socket(sock, server_hostname=self.config.host)
+        context = ssl.create_default_context(cafile=self.config.ca_file)
         if not self.config.tls_verify:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
@@ -187,7 +194,6 @@ class NNTPClient:
 
     def _login(self) -> None:
         if not self.config.tls and not self.config.plaintext_auth:
-            self.close()
             raise NNTPRefused(
                 f"{self.config.host}: a password is sent only over TLS "
                 "(OPENHOTLINE_NNTP_TLS, or OPENHOTLINE_NNTP_PLAINTEXT_AUTH to allow it)"

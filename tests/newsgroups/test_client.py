@@ -193,6 +193,24 @@ def test_an_untrusted_certificate_is_refused(
     assert "AUTHINFO" not in server.state.verbs
 
 
+def test_a_failed_login_leaves_no_socket_open(
+    dns: FakeDNS, tls_news: tuple[SimNNTPServer, ssl.SSLContext]
+) -> None:
+    server, context = tls_news
+    client = NNTPClient(
+        config(dns, server.port, tls=True, ssl_context=context, user="reader", password="no")
+    )
+    with pytest.raises(NNTPReplyError, match="481"):
+        client.connect()
+    assert client._sock is None
+
+
+def test_no_configured_server_is_a_plain_error(settings: Any) -> None:
+    settings.NNTP_SERVER = ""
+    with pytest.raises(NNTPError, match="no news server is configured"):
+        NNTPClient(NNTPConfig.from_settings()).connect()
+
+
 def test_tls_to_a_plaintext_server_fails_plainly(dns: FakeDNS, news: SimNNTPServer) -> None:
     with pytest.raises(NNTPError, match="TLS handshake failed"):
         NNTPClient(config(dns, news.port, tls=True)).connect()
