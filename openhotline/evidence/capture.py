@@ -38,9 +38,8 @@ from openhotline.evidence.models import (
 )
 from openhotline.evidence.net.fetcher import ErrorKind, FetchResult, SafeFetcher
 from openhotline.signals.matching import match_media, suggest_for_case
-from openhotline.signals.models import MediaHash
-from openhotline.signals.services import lookup_key
-from openhotline.signals.types import ComputeResult, compute_all
+from openhotline.signals.services import store_hashes
+from openhotline.signals.types import compute_all
 
 logger = logging.getLogger(__name__)
 
@@ -251,26 +250,8 @@ def _new_media(blob: Blob, body: bytes) -> Media:
         if facts.kind in (MediaKind.IMAGE, MediaKind.VIDEO):
             perceptual = "pdq" if facts.kind == MediaKind.IMAGE else "video"
             hashes.failures[perceptual] = facts.problem
-    _record_hashes(media.pk, hashes)
+    store_hashes(media.pk, hashes)
     return media
-
-
-def _record_hashes(media_id: int, result: ComputeResult) -> None:
-    """Store hashes computed in the decoding worker, failures with their reason; the rows
-    signals.services.hash_media writes when it computes in this process."""
-    rows = [
-        MediaHash(
-            media_id=media_id, hash_type=value.hash_type, value=value.value,
-            lookup_key=lookup_key(value.value), quality=value.quality,
-            usable_for_matching=value.usable_for_matching, note=value.note[:500],
-        )
-        for value in result.values
-    ] + [
-        MediaHash(media_id=media_id, hash_type=name, usable_for_matching=False,
-                  note=f"not computed: {reason}"[:500])
-        for name, reason in result.failures.items()
-    ]  # fmt: skip
-    MediaHash.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def _still_ours(run: _Run) -> Capture | None:

@@ -4,7 +4,7 @@ import hashlib
 from collections.abc import Iterable
 
 from openhotline.signals.models import MediaHash
-from openhotline.signals.types import compute_all
+from openhotline.signals.types import ComputeResult, compute_all
 
 
 def lookup_key(value: str) -> str:
@@ -27,7 +27,14 @@ def hashes_by_media(
 def hash_media(media_id: int, data: bytes, kind: str) -> list[MediaHash]:
     """Compute every hash type that applies to the media and store them (failures too,
     with their reason), skipping types it already has."""
-    result = compute_all(data, kind if kind in ("image", "video") else "other")
+    return store_hashes(
+        media_id, compute_all(data, kind if kind in ("image", "video") else "other")
+    )
+
+
+def store_hashes(media_id: int, result: ComputeResult) -> list[MediaHash]:
+    """Store hashes computed here or in the decoding worker, each failure with its reason;
+    types the media already has are kept as they are."""
     rows = [
         MediaHash(
             media_id=media_id, hash_type=value.hash_type, value=value.value,
