@@ -25,8 +25,8 @@ from typing import Self
 
 from django.conf import settings
 
-from openhotline.evidence.net.policy import IPNetwork, check_address, check_name, parse_address
-from openhotline.evidence.net.resolver import resolve
+from openhotline.evidence.net.checked import NameRefused, NameUnresolved, checked_addresses
+from openhotline.evidence.net.policy import IPNetwork
 
 MAX_LINE_BYTES = 64 * 1024
 MAX_BLOCK_BYTES = 64 * 1024 * 1024
@@ -108,30 +108,16 @@ class Article:
     raw: bytes  # headers, blank line, body; CRLF line ends, dot-stuffing undone
 
 
-def checked_addresses(
-    host: str,
-    allow_nets: Sequence[IPNetwork],
-    dns_servers: Sequence[tuple[str, int]] | None,
-    timeout: float,
-) -> tuple[str, ...]:
-    """The addresses of `host` the policy allows; one forbidden address refuses them all."""
-    reason = check_name(host, via_proxy=False)
-    if reason:
-        raise NNTPRefused(reason)
-    literal = parse_address(host)
-    if literal is not None:
-        addresses: tuple[str, ...] = (str(literal),)
-    else:
-        resolution = resolve(host, servers=dns_servers, timeout=min(timeout, 5.0))
-        if resolution.error:
-            raise NNTPError(resolution.error)
-        addresses = resolution.addresses
-    for address in addresses:
-        reason = check_address(address, allow_nets)
-        if reason:
-            said = f"{host} is {reason}" if literal else f"{host} resolves to {address}, {reason}"
-            raise NNTPRefused(said)
-    return addresses
+def _addresses(config: NNTPConfig) -> tuple[str, ...]:
+    """The server's addresses the capture policy allows."""
+    try:
+        return checked_addresses(
+            config.host, config.allow_nets, config.dns_servers, min(config.timeout, 5.0)
+        )
+    except NameRefused as refused:
+        raise NNTPRefused(str(refused)) from None
+    except NameUnresolved as unresolved:
+        raise NNTPError(str(unresolved)) from None
 
 
 class NNTPClient:
@@ -151,9 +137,7 @@ class NNTPClient:
         if not config.host:
             raise NNTPError("no news server is configured (OPENHOTLINE_NNTP_SERVER)")
         failure: Exception = NNTPError(f"could not connect to {config.host}")
-        for address in checked_addresses(
-            config.host, config.allow_nets, config.dns_servers, config.timeout
-        ):
+        for address in _addresses(config):
             try:
                 sock = socket.create_connection((address, config.port), timeout=config.timeout)
             except OSError as exc:

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Sequence
 import httpcore
 import httpx
 
-from openhotline.evidence.net.policy import IPNetwork, check_address, check_name, parse_address
-from openhotline.evidence.net.resolver import resolve
+from openhotline.evidence.net.checked import NameRefused, NameUnresolved, checked_addresses
+from openhotline.evidence.net.policy import IPNetwork
 
 _DNS_TIMEOUT = 5.0
 
@@ -37,27 +37,13 @@ class _CheckedBackend(httpcore.NetworkBackend):
         self._inner = httpcore.SyncBackend()
 
     def checked_addresses(self, host: str, timeout: float | None) -> tuple[str, ...]:
-        reason = check_name(host, via_proxy=False)
-        if reason:
-            raise AddressRefused(reason)
-        literal = parse_address(host)
-        if literal is not None:
-            addresses: tuple[str, ...] = (str(literal),)
-        else:
-            resolution = resolve(
-                host, servers=self._dns_servers, timeout=min(timeout or _DNS_TIMEOUT, _DNS_TIMEOUT)
-            )
-            if resolution.error:
-                raise httpcore.ConnectError(resolution.error)
-            addresses = resolution.addresses
-        # Attackers mix records: one forbidden address refuses the whole name.
-        for address in addresses:
-            reason = check_address(address, self._allow_nets)
-            if reason and literal is not None:
-                raise AddressRefused(f"{host} is {reason}")
-            if reason:
-                raise AddressRefused(f"{host} resolves to {address}, {reason}")
-        return addresses
+        dns_timeout = min(timeout or _DNS_TIMEOUT, _DNS_TIMEOUT)
+        try:
+            return checked_addresses(host, self._allow_nets, self._dns_servers, dns_timeout)
+        except NameRefused as refused:
+            raise AddressRefused(str(refused)) from None
+        except NameUnresolved as unresolved:
+            raise httpcore.ConnectError(str(unresolved)) from None
 
     def connect_tcp(
         self,
