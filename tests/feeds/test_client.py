@@ -21,7 +21,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.utils import timezone
 
-from openhotline.accounts.models import Organisation, OrganisationKind
 from openhotline.feeds import client, services, signing
 from openhotline.feeds.client import FeedCopy, NotVerified, Refused, SyncError
 from openhotline.feeds.keys import issue_key
@@ -39,30 +38,6 @@ from tests.feeds.restore import restore_to
 pytestmark = pytest.mark.django_db(transaction=True)
 FEED = "url-list"
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def company() -> Organisation:
-    org = Organisation.objects.create(name="Example Social", kind=OrganisationKind.MEMBER)
-    Licence.objects.create(organisation=org, feed=FEED)
-    return org
-
-
-@pytest.fixture
-def api_key(company: Organisation) -> str:
-    return issue_key(company, feeds=[FEED]).plaintext
-
-
-@pytest.fixture
-def hotline_pem(tmp_path: Path) -> Path:
-    path = tmp_path / "hotline-feed-key.pem"
-    path.write_bytes(signing.public_key_pem())
-    return path
-
-
-@pytest.fixture
-def state(tmp_path: Path) -> Path:
-    return tmp_path / "copy"
 
 
 class Canned:

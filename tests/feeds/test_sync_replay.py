@@ -11,16 +11,12 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from openhotline.accounts.models import Organisation, OrganisationKind
-from openhotline.feeds import client, services, signing
+from openhotline.feeds import client, services
 from openhotline.feeds.client import NotFresh, NotVerified
-from openhotline.feeds.keys import issue_key
-from openhotline.feeds.models import Licence
 from tests.feeds.restore import restore_to
 from tests.feeds.test_client import (
     FEED,
@@ -34,25 +30,6 @@ from tests.feeds.test_client import (
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def api_key() -> str:
-    org = Organisation.objects.create(name="Example Social", kind=OrganisationKind.MEMBER)
-    Licence.objects.create(organisation=org, feed=FEED)
-    return issue_key(org, feeds=[FEED]).plaintext
-
-
-@pytest.fixture
-def hotline_pem(tmp_path: Path) -> Path:
-    path = tmp_path / "hotline-feed-key.pem"
-    path.write_bytes(signing.public_key_pem())
-    return path
-
-
-@pytest.fixture
-def state(tmp_path: Path) -> Path:
-    return tmp_path / "copy"
 
 
 def recording(into: list[Canned]) -> Wiretap:
